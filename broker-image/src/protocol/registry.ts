@@ -1,13 +1,13 @@
 import type { ApiDefinition } from './schema/api.js';
-import { ApiVersions } from './messages/api-versions.js';
-import { Fetch } from './messages/fetch.js';
-import { Produce } from './messages/produce.js';
+import * as messages from './messages/index.js';
 
 /**
- * Every API the broker serves. ApiVersions answers from this list, so what is advertised is
- * exactly what decodes.
+ * Every API the protocol layer can decode, by key. The broker advertises the subset it has a
+ * handler for, so what ApiVersions lists is exactly what decodes.
  */
-export const API_LIST: readonly ApiDefinition[] = [Produce, Fetch, ApiVersions];
+export const API_LIST: readonly ApiDefinition[] = Object.values(
+  messages as Record<string, ApiDefinition>,
+).sort((a, b) => a.apiKey - b.apiKey);
 
 const byKey = new Map<number, ApiDefinition>(API_LIST.map((api) => [api.apiKey, api]));
 

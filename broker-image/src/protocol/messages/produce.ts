@@ -1,13 +1,6 @@
 import { defineApi } from '../schema/api.js';
 import { t } from '../schema/fields.js';
 
-const nodeEndpoint = {
-  nodeId: t.int32(),
-  host: t.string(),
-  port: t.int32(),
-  rack: t.string({ nullable: '0+', default: null }),
-};
-
 /** Versions 0-2 are advertised (old librdkafka checks features by them) but refused. */
 export const Produce = defineApi({
   apiKey: 0,
@@ -40,13 +33,8 @@ export const Produce = defineApi({
           { v: '8+' },
         ),
         errorMessage: t.string({ v: '8+', nullable: '8+', default: null }),
-        currentLeader: t.struct(
-          { leaderId: t.int32({ default: -1 }), leaderEpoch: t.int32({ default: -1 }) },
-          { v: '10+', tag: 0 },
-        ),
       }),
     }),
     throttleTimeMs: t.int32({ v: '1+' }),
-    nodeEndpoints: t.array(nodeEndpoint, { v: '10+', tag: 0 }),
   },
 });

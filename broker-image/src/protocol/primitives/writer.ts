@@ -39,38 +39,48 @@ export class Writer {
     return at;
   }
 
+  private byte(value: number): void {
+    const at = this.ensure(1);
+    this.scratch[at] = value;
+  }
+
   int8(value: number): this {
-    this.scratch.writeInt8(value, this.ensure(1));
+    const at = this.ensure(1);
+    this.scratch.writeInt8(value, at);
     return this;
   }
 
   uint8(value: number): this {
-    this.scratch[this.ensure(1)] = value;
+    this.byte(value);
     return this;
   }
 
   bool(value: boolean): this {
-    this.scratch[this.ensure(1)] = value ? 1 : 0;
+    this.byte(value ? 1 : 0);
     return this;
   }
 
   int16(value: number): this {
-    this.scratch.writeInt16BE(value, this.ensure(2));
+    const at = this.ensure(2);
+    this.scratch.writeInt16BE(value, at);
     return this;
   }
 
   uint16(value: number): this {
-    this.scratch.writeUInt16BE(value, this.ensure(2));
+    const at = this.ensure(2);
+    this.scratch.writeUInt16BE(value, at);
     return this;
   }
 
   int32(value: number): this {
-    this.scratch.writeInt32BE(value, this.ensure(4));
+    const at = this.ensure(4);
+    this.scratch.writeInt32BE(value, at);
     return this;
   }
 
   uint32(value: number): this {
-    this.scratch.writeUInt32BE(value, this.ensure(4));
+    const at = this.ensure(4);
+    this.scratch.writeUInt32BE(value, at);
     return this;
   }
 
@@ -90,17 +100,18 @@ export class Writer {
   }
 
   float64(value: number): this {
-    this.scratch.writeDoubleBE(value, this.ensure(8));
+    const at = this.ensure(8);
+    this.scratch.writeDoubleBE(value, at);
     return this;
   }
 
   unsignedVarint(value: number): this {
     let v = value >>> 0;
     while (v >= 0x80) {
-      this.scratch[this.ensure(1)] = (v & 0x7f) | 0x80;
+      this.byte((v & 0x7f) | 0x80);
       v >>>= 7;
     }
-    this.scratch[this.ensure(1)] = v;
+    this.byte(v);
     return this;
   }
 
@@ -112,10 +123,10 @@ export class Writer {
     // zig-zag in number arithmetic: non-negative → 2v, negative → -2v - 1
     let v = value >= 0 ? value * 2 : -value * 2 - 1;
     while (v >= 0x80) {
-      this.scratch[this.ensure(1)] = (v % 128) | 0x80;
+      this.byte((v % 128) | 0x80);
       v = Math.floor(v / 128);
     }
-    this.scratch[this.ensure(1)] = v;
+    this.byte(v);
     return this;
   }
 
@@ -126,13 +137,15 @@ export class Writer {
       this.chunks.push(bytes);
       this.chunkedLength += bytes.length;
     } else if (bytes.length > 0) {
-      bytes.copy(this.scratch, this.ensure(bytes.length));
+      const at = this.ensure(bytes.length);
+      bytes.copy(this.scratch, at);
     }
     return this;
   }
 
   utf8(value: string, byteLength: number): this {
-    this.scratch.write(value, this.ensure(byteLength), byteLength, 'utf8');
+    const at = this.ensure(byteLength);
+    this.scratch.write(value, at, byteLength, 'utf8');
     return this;
   }
 

@@ -1,0 +1,171 @@
+import { Reader } from '../primitives/reader.js';
+import { Writer, varintSize, varlongSize } from '../primitives/writer.js';
+import { ProtocolError } from '../primitives/protocol-error.js';
+import { compress, decompress, type CompressionType } from './compression.js';
+import { crc32c } from './crc32c.js';
+import {
+  ATTRIBUTES_OFFSET,
+  CONTROL_MASK,
+  CRC_OFFSET,
+  CURRENT_MAGIC,
+  LOG_OVERHEAD,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  NO_SEQUENCE,
+  RECORD_BATCH_HEADER_SIZE,
+  TIMESTAMP_TYPE_MASK,
+  TRANSACTIONAL_MASK,
+  type RecordBatch,
+} from './record-batch.js';
+
+export interface RecordHeader {
+  readonly key: string;
+  readonly value: Buffer | null;
+}
+
+/** One record of a batch, with its absolute offset and timestamp. */
+export interface Record {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly RecordHeader[];
+}
+
+/** Decodes every record of a batch (decompressing it if needed). */
+export function recordsOf(batch: RecordBatch): Record[] {
+  const payload = decompress(batch.compression, batch.recordsPayload);
+  const r = new Reader(payload);
+  const baseOffset = batch.baseOffset;
+  const baseTimestamp = batch.baseTimestamp;
+  const logAppendTime = batch.isLogAppendTime ? batch.maxTimestamp : undefined;
+  const count = batch.recordsCount;
+  const out: Record[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    const end = r.offset + length;
+    r.int8(); // attributes, unused
+    const timestampDelta = r.varlong();
+    const offsetDelta = r.varint();
+    const keyLength = r.varint();
+    const key = keyLength < 0 ? null : r.bytesOf(keyLength);
+    const valueLength = r.varint();
+    const value = valueLength < 0 ? null : r.bytesOf(valueLength);
+    const headerCount = r.varint();
+    if (headerCount < 0 || headerCount > r.remaining)
+      throw new ProtocolError(`invalid header count ${headerCount}`);
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const headerKeyLength = r.varint();
+      if (headerKeyLength < 0) throw new ProtocolError('null record header key');
+      const headerKey = r.utf8Of(headerKeyLength);
+      const headerValueLength = r.varint();
+      headers.push({ key: headerKey, value: headerValueLength < 0 ? null : r.bytesOf(headerValueLength) });
+    }
+    if (r.offset !== end) throw new ProtocolError(`record ${i} length does not match its fields`);
+    out.push({
+      offset: baseOffset + offsetDelta,
+      timestamp: logAppendTime ?? baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
+    });
+  }
+  if (r.remaining !== 0) throw new ProtocolError('bytes left after the last record of a batch');
+  return out;
+}
+
+export interface NewRecord {
+  readonly key?: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: readonly RecordHeader[];
+  readonly timestamp?: number;
+  /** Offset delta within the batch; defaults to the record's index (compaction keeps gaps). */
+  readonly offsetDelta?: number;
+}
+
+export interface BatchOptions {
+  readonly baseOffset?: number;
+  readonly partitionLeaderEpoch?: number;
+  readonly compression?: CompressionType;
+  readonly timestamp?: number;
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
+  readonly baseSequence?: number;
+  readonly transactional?: boolean;
+  readonly control?: boolean;
+  readonly logAppendTime?: boolean;
+  /** Last offset delta to record, when the last records were compacted away. */
+  readonly lastOffsetDelta?: number;
+}
+
+function bytesSize(b: Buffer | null | undefined): number {
+  return b == null ? varintSize(-1) : varintSize(b.length) + b.length;
+}
+
+/** Builds a RecordBatch v2 with a correct CRC. */
+export function buildRecordBatch(records: readonly NewRecord[], options: BatchOptions = {}): Buffer {
+  if (records.length === 0) throw new Error('a record batch needs at least one record');
+  const now = options.timestamp ?? Date.now();
+  const baseTimestamp = records[0]!.timestamp ?? now;
+  let maxTimestamp = -1;
+  const body = new Writer(256);
+  records.forEach((rec, index) => {
+    const timestamp = rec.timestamp ?? now;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    const timestampDelta = timestamp - baseTimestamp;
+    const offsetDelta = rec.offsetDelta ?? index;
+    const headers = rec.headers ?? [];
+    let size =
+      1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + bytesSize(rec.key) + bytesSize(rec.value);
+    size += varintSize(headers.length);
+    for (const h of headers) {
+      const k = Buffer.from(h.key, 'utf8');
+      size += varintSize(k.length) + k.length + bytesSize(h.value);
+    }
+    body.varint(size).int8(0).varlong(timestampDelta).varint(offsetDelta);
+    writeVarBytes(body, rec.key ?? null);
+    writeVarBytes(body, rec.value);
+    body.varint(headers.length);
+    for (const h of headers) {
+      writeVarBytes(body, Buffer.from(h.key, 'utf8'));
+      writeVarBytes(body, h.value);
+    }
+  });
+  const compression = options.compression ?? 0;
+  const payload = compress(compression, body.toBuffer());
+  const lastOffsetDelta =
+    options.lastOffsetDelta ?? records[records.length - 1]!.offsetDelta ?? records.length - 1;
+  let attributes = compression;
+  if (options.logAppendTime) attributes |= TIMESTAMP_TYPE_MASK;
+  if (options.transactional) attributes |= TRANSACTIONAL_MASK;
+  if (options.control) attributes |= CONTROL_MASK;
+
+  const header = new Writer(RECORD_BATCH_HEADER_SIZE);
+  header
+    .int64(options.baseOffset ?? 0)
+    .int32(RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD + payload.length)
+    .int32(options.partitionLeaderEpoch ?? -1)
+    .int8(CURRENT_MAGIC)
+    .uint32(0) // CRC, filled below
+    .int16(attributes)
+    .int32(lastOffsetDelta)
+    .int64(baseTimestamp)
+    .int64(options.logAppendTime ? now : maxTimestamp)
+    .int64(options.producerId ?? NO_PRODUCER_ID)
+    .int16(options.producerEpoch ?? NO_PRODUCER_EPOCH)
+    .int32(options.baseSequence ?? NO_SEQUENCE)
+    .int32(records.length);
+  const batch = Buffer.concat([header.toBuffer(), payload]);
+  batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+  return batch;
+}
+
+function writeVarBytes(w: Writer, b: Buffer | null): void {
+  if (b === null) {
+    w.varint(-1);
+    return;
+  }
+  w.varint(b.length);
+  w.raw(b);
+}
