@@ -107,7 +107,15 @@ async function ensureLibs(): Promise<string> {
   await mkdir(tmp, { recursive: true });
   try {
     const mvn = process.env.MVN ?? 'mvn';
-    const mvnArgs = ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`];
+    const mvnArgs = [
+      '-q',
+      '-B',
+      '-Dstyle.color=never',
+      '-f',
+      POM,
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${tmp}`,
+    ];
     let result: RunResult;
     try {
       result = await run(mvn, mvnArgs, { timeoutMs: 15 * 60_000 });

@@ -1,0 +1,230 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { KafkaError } from '../protocol/errors.js';
+import type { Clock } from '../util/clock.js';
+import { readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
+import type { StorageFileSystem } from './file-system.js';
+import type { LogConfig } from './log-config.js';
+import { PartitionLog } from './partition-log.js';
+import { parseTopicPartitionDir, topicPartitionKey, type TopicPartition } from './topic-partition.js';
+
+export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
+export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
+
+export interface LogManagerOptions {
+  readonly fs: StorageFileSystem;
+  readonly logDirs: readonly string[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Size of the data volume when the broker cannot read it from the device (a quota). */
+  readonly capacityBytes?: number;
+  readonly producerIdExpirationMs: number;
+}
+
+export interface DiskUsage {
+  readonly dir: string;
+  readonly totalBytes: number;
+  readonly usableBytes: number;
+  readonly logBytes: number;
+}
+
+/**
+ * All partition logs of the broker, over its `log.dirs`: loading and recovery at start-up, placing
+ * new partitions, retention, flushing, checkpoints of recovery points and log start offsets, and
+ * the clean-shutdown marker that lets the next start skip recovery.
+ */
+export class LogManager {
+  private readonly logs = new Map<string, PartitionLog>();
+  private readonly dirOf = new Map<string, string>();
+  private offline = false;
+
+  constructor(private readonly options: LogManagerOptions) {}
+
+  get fs(): StorageFileSystem {
+    return this.options.fs;
+  }
+
+  /**
+   * Loads every partition directory. `configFor` gives a partition's config, or undefined when its
+   * topic no longer exists (the directory is then removed).
+   */
+  loadLogs(configFor: (tp: TopicPartition) => LogConfig | undefined): void {
+    const { fs, logger, clock } = this.options;
+    for (const dir of this.options.logDirs) {
+      fs.mkdirSync(dir);
+      const markerPath = join(dir, CLEAN_SHUTDOWN_FILE);
+      const cleanShutdown = fs.existsSync(markerPath);
+      const recoveryPoints = readOffsetCheckpoint(fs, join(dir, RECOVERY_POINT_CHECKPOINT));
+      const logStartOffsets = readOffsetCheckpoint(fs, join(dir, LOG_START_OFFSET_CHECKPOINT));
+      const started = clock.now();
+      let recovered = 0;
+      for (const name of fs.readdirSync(dir)) {
+        if (name.endsWith('-delete')) {
+          fs.rmSync(join(dir, name));
+          continue;
+        }
+        const tp = parseTopicPartitionDir(name);
+        if (!tp) continue;
+        const config = configFor(tp);
+        if (!config) {
+          logger.info({ partition: name }, 'removing the log of a partition no longer assigned here');
+          fs.rmSync(join(dir, name));
+          continue;
+        }
+        const key = topicPartitionKey(tp.topic, tp.partition);
+        const log = PartitionLog.load({
+          fs,
+          dir: join(dir, name),
+          topicPartition: tp,
+          config,
+          now: clock.now(),
+          recoveryPoint: recoveryPoints.get(key) ?? 0,
+          logStartOffset: logStartOffsets.get(key) ?? 0,
+          cleanShutdown,
+          onRecovery: (segment, result) => {
+            recovered++;
+            if (result.truncatedBytes > 0) {
+              logger.warn(
+                { partition: key, segment: segment.baseOffset, truncatedBytes: result.truncatedBytes, reason: result.reason },
+                'recovery truncated an invalid tail',
+              );
+            }
+          },
+        });
+        this.logs.set(key, log);
+        this.dirOf.set(key, dir);
+      }
+      if (cleanShutdown) fs.unlinkSync(markerPath);
+      logger.info(
+        { dir, partitions: this.logs.size, cleanShutdown, recoveredSegments: recovered, ms: clock.now() - started },
+        'loaded logs',
+      );
+    }
+  }
+
+  getLog(tp: TopicPartition): PartitionLog | undefined {
+    return this.logs.get(topicPartitionKey(tp.topic, tp.partition));
+  }
+
+  allLogs(): IterableIterator<PartitionLog> {
+    return this.logs.values();
+  }
+
+  /** Creates a partition's log in the log dir holding the fewest partitions. */
+  createLog(tp: TopicPartition, config: LogConfig): PartitionLog {
+    const key = topicPartitionKey(tp.topic, tp.partition);
+    const existing = this.logs.get(key);
+    if (existing) return existing;
+    const counts = new Map(this.options.logDirs.map((d) => [d, 0]));
+    for (const dir of this.dirOf.values()) counts.set(dir, (counts.get(dir) ?? 0) + 1);
+    const dir = [...counts].sort((a, b) => a[1] - b[1])[0]![0];
+    const log = PartitionLog.create(this.options.fs, join(dir, key), tp, config, this.options.clock.now());
+    this.logs.set(key, log);
+    this.dirOf.set(key, dir);
+    return log;
+  }
+
+  deleteLog(tp: TopicPartition): void {
+    const key = topicPartitionKey(tp.topic, tp.partition);
+    const log = this.logs.get(key);
+    if (!log) return;
+    this.logs.delete(key);
+    this.dirOf.delete(key);
+    log.delete();
+  }
+
+  /**
+   * Refuses an append that would take the data volume past its capacity (a configured quota, or
+   * the file system's free space), so a full disk is a clean KAFKA_STORAGE_ERROR, not a torn write.
+   */
+  ensureCapacity(incomingBytes: number): void {
+    if (this.offline) throw new KafkaError('KAFKA_STORAGE_ERROR', 'the log directory is offline after an I/O error');
+    const capacity = this.options.capacityBytes;
+    if (capacity === undefined) return;
+    const used = this.totalLogBytes();
+    if (used + incomingBytes > capacity) {
+      throw new KafkaError(
+        'KAFKA_STORAGE_ERROR',
+        `the data volume is full: ${used} of ${capacity} bytes used (log.dirs.capacity.bytes)`,
+      );
+    }
+  }
+
+  totalLogBytes(): number {
+    let total = 0;
+    for (const log of this.logs.values()) total += log.size;
+    return total;
+  }
+
+  diskUsage(): DiskUsage[] {
+    return this.options.logDirs.map((dir) => {
+      let logBytes = 0;
+      for (const [key, d] of this.dirOf) if (d === dir) logBytes += this.logs.get(key)!.size;
+      const capacity = this.options.capacityBytes;
+      if (capacity !== undefined) {
+        return { dir, totalBytes: capacity, usableBytes: Math.max(0, capacity - this.totalLogBytes()), logBytes };
+      }
+      const stats = this.options.fs.statfsSync(dir);
+      return { dir, totalBytes: stats.totalBytes, usableBytes: stats.freeBytes, logBytes };
+    });
+  }
+
+  /** Retention for every log; returns the number of segments deleted. */
+  runRetention(): number {
+    const now = this.options.clock.now();
+    let deleted = 0;
+    for (const log of this.logs.values()) deleted += log.deleteOldSegments(now);
+    if (deleted > 0) this.checkpointLogStartOffsets();
+    return deleted;
+  }
+
+  /** Flushes the logs whose `flush.ms` has passed. */
+  async flushDueLogs(): Promise<void> {
+    const now = this.options.clock.now();
+    await Promise.all([...this.logs.values()].filter((log) => log.flushDue(now)).map((log) => log.flush(now)));
+  }
+
+  expireProducers(): void {
+    const now = this.options.clock.now();
+    for (const log of this.logs.values()) log.producerState.expire(now, this.options.producerIdExpirationMs);
+  }
+
+  checkpointRecoveryPoints(): void {
+    this.writeCheckpointPerDir(RECOVERY_POINT_CHECKPOINT, (log) => log.recoveryPoint);
+  }
+
+  checkpointLogStartOffsets(): void {
+    this.writeCheckpointPerDir(LOG_START_OFFSET_CHECKPOINT, (log) => log.logStartOffset);
+  }
+
+  private writeCheckpointPerDir(file: string, value: (log: PartitionLog) => number): void {
+    for (const dir of this.options.logDirs) {
+      const offsets = new Map<string, number>();
+      for (const [key, d] of this.dirOf) if (d === dir) offsets.set(key, value(this.logs.get(key)!));
+      writeOffsetCheckpoint(this.options.fs, join(dir, file), offsets);
+    }
+  }
+
+  /** Marks the log dirs unusable after an I/O error: every later append is refused. */
+  markOffline(): void {
+    this.offline = true;
+  }
+
+  /**
+   * Clean shutdown: flush everything, persist indexes and producer state, write the checkpoints,
+   * and last the marker that tells the next start all of that can be trusted.
+   */
+  async shutdown(): Promise<void> {
+    const logs = [...this.logs.values()];
+    await Promise.all(logs.map((log) => log.flush()));
+    for (const log of logs) log.close();
+    this.checkpointRecoveryPoints();
+    this.checkpointLogStartOffsets();
+    if (!this.offline) {
+      for (const dir of this.options.logDirs) this.options.fs.writeFileAtomicSync(join(dir, CLEAN_SHUTDOWN_FILE), '');
+    }
+    this.logs.clear();
+    this.dirOf.clear();
+  }
+}

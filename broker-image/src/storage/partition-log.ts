@@ -1,0 +1,481 @@
+import { KafkaError } from '../protocol/errors.js';
+import { validateProducedRecords, type RecordBatch } from '../protocol/records/record-batch.js';
+import { recordsOf } from '../protocol/records/records.js';
+import type { StorageFileSystem } from './file-system.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
+import type { LogConfig } from './log-config.js';
+import { LOG_SUFFIX, LogSegment, type BatchLocation, type RecoveryResult } from './log-segment.js';
+import { ProducerStateManager } from './producer-state.js';
+import { topicPartitionKey, type TopicPartition } from './topic-partition.js';
+
+export interface AppendResult {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** The broker's time when the topic uses LogAppendTime, else -1. */
+  readonly logAppendTime: number;
+  readonly logStartOffset: number;
+  readonly recordCount: number;
+  readonly bytes: number;
+  /** True when every batch was a retry of one already in the log (nothing was written). */
+  readonly duplicate: boolean;
+}
+
+export interface FetchDataInfo {
+  /** Whole batches from the one holding the fetch offset; empty when none are available. */
+  readonly records: Buffer;
+}
+
+export interface LoadOptions {
+  readonly fs: StorageFileSystem;
+  readonly dir: string;
+  readonly topicPartition: TopicPartition;
+  readonly config: LogConfig;
+  readonly now: number;
+  /** Offset up to which the log is known to be flushed; batches after it are validated. */
+  readonly recoveryPoint: number;
+  readonly logStartOffset: number;
+  /** After a clean shutdown saved indexes are trusted and nothing is re-validated. */
+  readonly cleanShutdown: boolean;
+  readonly onRecovery?: (segment: LogSegment, result: RecoveryResult) => void;
+}
+
+/**
+ * One partition's log (Kafka's UnifiedLog): an ordered list of segments, the last one active.
+ * Tracks the log start offset, log end offset, high watermark and recovery point; owns the
+ * producer state and the leader epoch cache. Invariants: segments are sorted by base offset,
+ * never overlap, and only the active (last) segment is appended to.
+ */
+export class PartitionLog {
+  private segments: LogSegment[];
+  private unflushedMessages = 0;
+  private lastFlushTime: number;
+  logStartOffset: number;
+  /** Offsets below this are known to be on disk (fsynced). */
+  recoveryPoint: number;
+  /** Offsets below this are committed: visible to consumers. */
+  highWatermark: number;
+  readonly producerState: ProducerStateManager;
+  readonly leaderEpochCache: LeaderEpochCache;
+
+  private constructor(
+    private readonly fs: StorageFileSystem,
+    readonly dir: string,
+    readonly topicPartition: TopicPartition,
+    public config: LogConfig,
+    segments: LogSegment[],
+    logStartOffset: number,
+    recoveryPoint: number,
+    now: number,
+  ) {
+    this.segments = segments;
+    this.logStartOffset = logStartOffset;
+    this.recoveryPoint = recoveryPoint;
+    this.highWatermark = this.logEndOffset;
+    this.lastFlushTime = now;
+    this.producerState = new ProducerStateManager(fs, dir);
+    this.leaderEpochCache = new LeaderEpochCache(fs, dir);
+  }
+
+  get key(): string {
+    return topicPartitionKey(this.topicPartition.topic, this.topicPartition.partition);
+  }
+
+  /** Creates the directory and first segment of a new partition. */
+  static create(fs: StorageFileSystem, dir: string, topicPartition: TopicPartition, config: LogConfig, now: number): PartitionLog {
+    fs.mkdirSync(dir);
+    const segment = LogSegment.create(fs, dir, 0, { indexIntervalBytes: config.indexIntervalBytes }, now);
+    return new PartitionLog(fs, dir, topicPartition, config, [segment], 0, 0, now);
+  }
+
+  /**
+   * Loads a partition at start-up, in named passes: remove leftovers of interrupted work, open the
+   * segments, recover those after the recovery point (unless shut down cleanly), rebuild producer
+   * state from the latest snapshot plus the log after it.
+   */
+  static load(options: LoadOptions): PartitionLog {
+    const { fs, dir, config, now } = options;
+    const segmentOptions = { indexIntervalBytes: config.indexIntervalBytes };
+
+    // Pass 1: leftovers (temporary files from an interrupted atomic write).
+    for (const name of fs.readdirSync(dir)) {
+      if (name.endsWith('.tmp') || name.endsWith('.deleted') || name.endsWith('.cleaned')) fs.unlinkSync(`${dir}/${name}`);
+    }
+
+    // Pass 2: open segments; validate everything from the segment holding the recovery point.
+    const baseOffsets = fs
+      .readdirSync(dir)
+      .filter((name) => name.endsWith(LOG_SUFFIX))
+      .map((name) => Number(name.slice(0, -LOG_SUFFIX.length)))
+      .sort((a, b) => a - b);
+    const segments: LogSegment[] = [];
+    let recovering = false;
+    for (let i = 0; i < baseOffsets.length; i++) {
+      const base = baseOffsets[i]!;
+      const nextBase = baseOffsets[i + 1];
+      if (!options.cleanShutdown && (nextBase === undefined || nextBase > options.recoveryPoint)) recovering = true;
+      const { segment, recovery } = LogSegment.open(fs, dir, base, segmentOptions, now, !recovering);
+      if (recovery) options.onRecovery?.(segment, recovery);
+      if (recovery?.truncatedBytes && i < baseOffsets.length - 1) {
+        // Everything after a corrupt point is unreliable: later segments go too.
+        segments.push(segment);
+        for (const later of baseOffsets.slice(i + 1)) {
+          const { segment: doomed } = LogSegment.open(fs, dir, later, segmentOptions, now, true);
+          doomed.delete();
+        }
+        break;
+      }
+      segments.push(segment);
+    }
+    if (segments.length === 0) {
+      segments.push(LogSegment.create(fs, dir, Math.max(options.logStartOffset, 0), segmentOptions, now));
+    }
+    const first = segments[0]!;
+    const logStartOffset = Math.max(options.logStartOffset, first.baseOffset);
+    const logEnd = segments.at(-1)!.nextOffset;
+    const log = new PartitionLog(
+      fs,
+      dir,
+      options.topicPartition,
+      config,
+      segments,
+      logStartOffset,
+      Math.min(options.recoveryPoint, logEnd),
+      now,
+    );
+    log.leaderEpochCache.truncateFromEnd(logEnd);
+
+    // Pass 3: producer state.
+    log.producerState.deleteSnapshotsFrom(logEnd + 1);
+    const from = log.producerState.loadLatestSnapshot(logEnd) ?? logStartOffset;
+    for (const segment of log.segments) {
+      if (segment.nextOffset <= from) continue;
+      for (const batch of segment.scan()) {
+        if (batch.lastOffset >= from) log.producerState.update(batch, batch.maxTimestamp);
+      }
+    }
+    return log;
+  }
+
+  get logEndOffset(): number {
+    return this.activeSegment.nextOffset;
+  }
+
+  get activeSegment(): LogSegment {
+    return this.segments.at(-1)!;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  get segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  /**
+   * Appends a produced record set: validates it, checks idempotent producer sequences, assigns
+   * offsets in place, stamps LogAppendTime if the topic uses it, and writes it with one write.
+   * Resolves once the data is where `flush.messages` requires it to be.
+   */
+  async appendAsLeader(records: Buffer, leaderEpoch: number, now: number): Promise<AppendResult> {
+    const batches = validateProducedRecords(records, this.config.maxMessageBytes);
+    const check = this.producerState.check(batches);
+    if (check.duplicate) {
+      return {
+        baseOffset: check.duplicate.firstOffset,
+        lastOffset: check.duplicate.lastOffset,
+        logAppendTime: this.config.messageTimestampType === 'LogAppendTime' ? check.duplicate.timestamp : -1,
+        logStartOffset: this.logStartOffset,
+        recordCount: 0,
+        bytes: 0,
+        duplicate: true,
+      };
+    }
+    const baseOffset = this.logEndOffset;
+    let next = baseOffset;
+    let recordCount = 0;
+    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime';
+    for (const batch of batches) {
+      batch.assignOffsets(next, leaderEpoch);
+      if (logAppendTime) batch.setLogAppendTime(now);
+      next = batch.nextOffset;
+      recordCount += batch.recordsCount;
+    }
+    this.appendBatches(records, batches, now);
+    this.leaderEpochCache.assign(leaderEpoch, baseOffset);
+    for (const batch of batches) this.producerState.update(batch, logAppendTime ? now : batch.maxTimestamp);
+    this.unflushedMessages += recordCount;
+    if (this.unflushedMessages >= this.config.flushMessages) await this.flush();
+    return {
+      baseOffset,
+      lastOffset: next - 1,
+      logAppendTime: logAppendTime ? now : -1,
+      logStartOffset: this.logStartOffset,
+      recordCount,
+      bytes: records.length,
+      duplicate: false,
+    };
+  }
+
+  /** Appends batches that already carry their offsets (a follower copying its leader). */
+  appendAsFollower(records: Buffer, now: number): number {
+    const batches = validateProducedRecords(records, Number.MAX_SAFE_INTEGER);
+    if (batches.length === 0) return 0;
+    if (batches[0]!.baseOffset < this.logEndOffset) {
+      throw new KafkaError('INVALID_RECORD', `replicated batch at ${batches[0]!.baseOffset} is below the log end ${this.logEndOffset}`);
+    }
+    this.appendBatches(records, batches, now);
+    for (const batch of batches) {
+      this.leaderEpochCache.assign(batch.partitionLeaderEpoch, batch.baseOffset);
+      this.producerState.update(batch, batch.maxTimestamp);
+      this.unflushedMessages += batch.recordsCount;
+    }
+    return batches.length;
+  }
+
+  private appendBatches(records: Buffer, batches: readonly RecordBatch[], now: number): void {
+    const first = batches[0]!;
+    const last = batches.at(-1)!;
+    this.maybeRoll(records.length, first.baseOffset, last.lastOffset, now);
+    this.activeSegment.append(records, batches);
+  }
+
+  private maybeRoll(incomingBytes: number, firstOffset: number, lastOffset: number, now: number): void {
+    const active = this.activeSegment;
+    if (active.isEmpty) return;
+    const full = active.size + incomingBytes > this.config.segmentBytes;
+    const old = now - active.rollingTimestamp > this.config.segmentMs;
+    // Offsets in the index are 32-bit and relative to the segment's base.
+    const overflow = lastOffset - active.baseOffset > 0x7fffffff;
+    if (full || old || overflow) this.roll(Math.max(firstOffset, active.nextOffset), now);
+  }
+
+  /** Sets the high watermark (the partition decides: the ISR's lowest log end, or the log end alone). */
+  updateHighWatermark(offset: number): void {
+    this.highWatermark = Math.max(this.logStartOffset, Math.min(offset, this.logEndOffset));
+  }
+
+  /** Starts a new active segment at `baseOffset` (the log end by default). */
+  roll(baseOffset = this.logEndOffset, now = Date.now()): void {
+    const previous = this.activeSegment;
+    if (previous.isEmpty && previous.baseOffset === baseOffset) return;
+    previous.persistIndexes();
+    const segment = LogSegment.create(this.fs, this.dir, baseOffset, { indexIntervalBytes: this.config.indexIntervalBytes }, now);
+    this.segments.push(segment);
+    this.producerState.takeSnapshot(baseOffset);
+    // The rolled segment is complete: make it durable in the background, as Kafka does.
+    void previous.flush().catch(() => undefined);
+  }
+
+  /**
+   * Reads whole batches starting with the one holding `offset`, up to `maxBytes` (but at least one
+   * batch when `minOneBatch`), and nothing at or beyond `maxOffset`.
+   */
+  read(offset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): FetchDataInfo {
+    if (offset < this.logStartOffset || offset > this.logEndOffset) {
+      throw new KafkaError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${offset} is outside [${this.logStartOffset}, ${this.logEndOffset}] of ${this.key}`,
+      );
+    }
+    if (offset >= maxOffset) return { records: EMPTY };
+    for (let i = this.floorSegmentIndex(offset); i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      const maxPosition = this.positionOf(segment, maxOffset);
+      const data = segment.read(offset, maxBytes, maxPosition, minOneBatch);
+      if (data && data.length > 0) return { records: data };
+      if (segment.nextOffset > offset && maxPosition < segment.size) break;
+    }
+    return { records: EMPTY };
+  }
+
+  /** Byte position in `segment` of the first batch at or after `offset` (its size if beyond). */
+  private positionOf(segment: LogSegment, offset: number): number {
+    if (offset >= segment.nextOffset) return segment.size;
+    const batch = segment.translateOffset(offset);
+    if (!batch) return segment.size;
+    return batch.baseOffset >= offset ? batch.position : batch.position + batch.size;
+  }
+
+  private floorSegmentIndex(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** The first record at or after `timestamp`, searching segments whose max timestamp reaches it. */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | undefined {
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp < timestamp) continue;
+      const found = segment.findOffsetByTimestamp(timestamp, this.logStartOffset);
+      if (found && found.offset < this.highWatermark) return found;
+      if (found) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The record with the largest timestamp (the first such record), below the high watermark. */
+  offsetOfMaxTimestamp(): { offset: number; timestamp: number } | undefined {
+    let best: { segment: LogSegment; timestamp: number } | undefined;
+    for (const segment of this.segments) {
+      if (segment.isEmpty) continue;
+      if (!best || segment.maxTimestamp > best.timestamp) best = { segment, timestamp: segment.maxTimestamp };
+    }
+    if (!best || best.timestamp < 0) return undefined;
+    for (const batch of best.segment.scan()) {
+      if (batch.lastOffset < this.logStartOffset || batch.baseOffset >= this.highWatermark) continue;
+      if (batch.maxTimestamp !== best.timestamp) continue;
+      const full = best.segment.readBatchContaining(batch.baseOffset);
+      if (!full) break;
+      for (const record of recordsOf(full)) {
+        if (record.timestamp === best.timestamp && record.offset >= this.logStartOffset) {
+          return { offset: record.offset, timestamp: record.timestamp };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Moves the log start offset forward (DeleteRecords) and deletes the segments wholly below it.
+   * Never beyond the high watermark.
+   */
+  deleteRecordsBefore(offset: number): number {
+    if (offset > this.highWatermark) {
+      throw new KafkaError('OFFSET_OUT_OF_RANGE', `cannot delete records up to ${offset}: the high watermark is ${this.highWatermark}`);
+    }
+    if (offset > this.logStartOffset) {
+      this.logStartOffset = offset;
+      this.leaderEpochCache.truncateFromStart(offset);
+      this.deleteSegmentsWhile((segment, next) => next !== undefined && next.baseOffset <= this.logStartOffset);
+    }
+    return this.logStartOffset;
+  }
+
+  /**
+   * Applies retention: segments wholly below the log start offset, then by `retention.ms`
+   * (a segment's newest record older than that), then by `retention.bytes`. Returns how many
+   * segments were deleted.
+   */
+  deleteOldSegments(now: number): number {
+    let deleted = this.deleteSegmentsWhile((_, next) => next !== undefined && next.baseOffset <= this.logStartOffset);
+    if (!this.config.cleanupPolicy.includes('delete')) return deleted;
+    if (this.config.retentionMs >= 0) {
+      deleted += this.deleteSegmentsWhile(
+        (segment) => !segment.isEmpty && now - segment.maxTimestamp > this.config.retentionMs,
+      );
+    }
+    if (this.config.retentionBytes >= 0) {
+      let excess = this.size - this.config.retentionBytes;
+      deleted += this.deleteSegmentsWhile((segment) => {
+        if (excess - segment.size < 0) return false;
+        excess -= segment.size;
+        return true;
+      });
+    }
+    return deleted;
+  }
+
+  /**
+   * Deletes segments from the oldest while `predicate` holds and they are below the high
+   * watermark. If that would take the active segment, a new one is rolled first, so the log
+   * always keeps an active segment.
+   */
+  private deleteSegmentsWhile(predicate: (segment: LogSegment, next: LogSegment | undefined) => boolean): number {
+    let count = 0;
+    while (this.segments.length > 0) {
+      const segment = this.segments[0]!;
+      const next = this.segments[1];
+      if (segment.nextOffset > this.highWatermark && !segment.isEmpty) break;
+      if (!predicate(segment, next)) break;
+      if (!next) {
+        if (segment.isEmpty) break;
+        this.roll(this.logEndOffset);
+      }
+      this.segments.shift();
+      segment.delete();
+      count++;
+    }
+    const first = this.segments[0]!;
+    if (first.baseOffset > this.logStartOffset) {
+      this.logStartOffset = first.baseOffset;
+      this.leaderEpochCache.truncateFromStart(this.logStartOffset);
+    }
+    return count;
+  }
+
+  /** Removes everything at or above `offset` (a follower diverged from its new leader). */
+  truncateTo(offset: number): void {
+    if (offset >= this.logEndOffset) return;
+    while (this.segments.length > 1 && this.activeSegment.baseOffset >= offset) {
+      this.segments.pop()!.delete();
+    }
+    const active = this.activeSegment;
+    if (active.baseOffset >= offset) {
+      active.delete();
+      this.segments[this.segments.length - 1] = LogSegment.create(
+        this.fs,
+        this.dir,
+        offset,
+        { indexIntervalBytes: this.config.indexIntervalBytes },
+        Date.now(),
+      );
+      if (this.segments.length === 1) this.logStartOffset = offset;
+    } else {
+      active.truncateTo(offset);
+    }
+    this.leaderEpochCache.truncateFromEnd(offset);
+    this.producerState.truncateTo(offset);
+    this.producerState.deleteSnapshotsFrom(offset + 1);
+    this.highWatermark = Math.min(this.highWatermark, offset);
+    this.recoveryPoint = Math.min(this.recoveryPoint, offset);
+  }
+
+  /** fsyncs the active segment; afterwards everything up to the log end is durable. */
+  async flush(now = Date.now()): Promise<void> {
+    const upTo = this.logEndOffset;
+    this.unflushedMessages = 0;
+    this.lastFlushTime = now;
+    await Promise.all(this.segments.filter((s) => s.nextOffset > this.recoveryPoint).map((s) => s.flush()));
+    if (upTo > this.recoveryPoint) this.recoveryPoint = upTo;
+  }
+
+  /** Whether `flush.ms` has passed since the last flush and there is something to flush. */
+  flushDue(now: number): boolean {
+    return this.logEndOffset > this.recoveryPoint && now - this.lastFlushTime >= this.config.flushMs;
+  }
+
+  /** Persists indexes and producer state and closes the files (clean shutdown). */
+  close(): void {
+    this.producerState.takeSnapshot(this.logEndOffset);
+    for (const segment of this.segments) segment.close();
+  }
+
+  /** Closes and removes the partition's files and directory. */
+  delete(): void {
+    for (const segment of this.segments) segment.delete();
+    this.segments = [];
+    this.fs.rmSync(this.dir);
+  }
+
+  /** Visits every batch header of the log, oldest first (producer state replay, compaction). */
+  *batches(): Generator<BatchLocation & { segment: LogSegment }> {
+    for (const segment of this.segments) for (const batch of segment.scan()) yield { ...batch, segment };
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
