@@ -25,7 +25,11 @@ export function readCheckpoint(fs: StorageFileSystem, path: string): string[][] 
 }
 
 /** A checkpoint of one offset per partition: `<topic> <partition> <offset>`. */
-export function writeOffsetCheckpoint(fs: StorageFileSystem, path: string, offsets: Map<string, number>): void {
+export function writeOffsetCheckpoint(
+  fs: StorageFileSystem,
+  path: string,
+  offsets: Map<string, number>,
+): void {
   const lines: string[] = [];
   for (const [key, offset] of offsets) {
     const at = key.lastIndexOf('-');

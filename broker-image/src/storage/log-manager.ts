@@ -86,7 +86,12 @@ export class LogManager {
             recovered++;
             if (result.truncatedBytes > 0) {
               logger.warn(
-                { partition: key, segment: segment.baseOffset, truncatedBytes: result.truncatedBytes, reason: result.reason },
+                {
+                  partition: key,
+                  segment: segment.baseOffset,
+                  truncatedBytes: result.truncatedBytes,
+                  reason: result.reason,
+                },
                 'recovery truncated an invalid tail',
               );
             }
@@ -97,7 +102,13 @@ export class LogManager {
       }
       if (cleanShutdown) fs.unlinkSync(markerPath);
       logger.info(
-        { dir, partitions: this.logs.size, cleanShutdown, recoveredSegments: recovered, ms: clock.now() - started },
+        {
+          dir,
+          partitions: this.logs.size,
+          cleanShutdown,
+          recoveredSegments: recovered,
+          ms: clock.now() - started,
+        },
         'loaded logs',
       );
     }
@@ -139,7 +150,8 @@ export class LogManager {
    * the file system's free space), so a full disk is a clean KAFKA_STORAGE_ERROR, not a torn write.
    */
   ensureCapacity(incomingBytes: number): void {
-    if (this.offline) throw new KafkaError('KAFKA_STORAGE_ERROR', 'the log directory is offline after an I/O error');
+    if (this.offline)
+      throw new KafkaError('KAFKA_STORAGE_ERROR', 'the log directory is offline after an I/O error');
     const capacity = this.options.capacityBytes;
     if (capacity === undefined) return;
     const used = this.totalLogBytes();
@@ -163,7 +175,12 @@ export class LogManager {
       for (const [key, d] of this.dirOf) if (d === dir) logBytes += this.logs.get(key)!.size;
       const capacity = this.options.capacityBytes;
       if (capacity !== undefined) {
-        return { dir, totalBytes: capacity, usableBytes: Math.max(0, capacity - this.totalLogBytes()), logBytes };
+        return {
+          dir,
+          totalBytes: capacity,
+          usableBytes: Math.max(0, capacity - this.totalLogBytes()),
+          logBytes,
+        };
       }
       const stats = this.options.fs.statfsSync(dir);
       return { dir, totalBytes: stats.totalBytes, usableBytes: stats.freeBytes, logBytes };
@@ -182,7 +199,9 @@ export class LogManager {
   /** Flushes the logs whose `flush.ms` has passed. */
   async flushDueLogs(): Promise<void> {
     const now = this.options.clock.now();
-    await Promise.all([...this.logs.values()].filter((log) => log.flushDue(now)).map((log) => log.flush(now)));
+    await Promise.all(
+      [...this.logs.values()].filter((log) => log.flushDue(now)).map((log) => log.flush(now)),
+    );
   }
 
   expireProducers(): void {
@@ -222,7 +241,8 @@ export class LogManager {
     this.checkpointRecoveryPoints();
     this.checkpointLogStartOffsets();
     if (!this.offline) {
-      for (const dir of this.options.logDirs) this.options.fs.writeFileAtomicSync(join(dir, CLEAN_SHUTDOWN_FILE), '');
+      for (const dir of this.options.logDirs)
+        this.options.fs.writeFileAtomicSync(join(dir, CLEAN_SHUTDOWN_FILE), '');
     }
     this.logs.clear();
     this.dirOf.clear();

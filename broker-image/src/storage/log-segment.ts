@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { KafkaError } from '../protocol/errors.js';
-import { LENGTH_OFFSET, LOG_OVERHEAD, RECORD_BATCH_HEADER_SIZE, RecordBatch } from '../protocol/records/record-batch.js';
+import {
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  RECORD_BATCH_HEADER_SIZE,
+  RecordBatch,
+} from '../protocol/records/record-batch.js';
 import { recordsOf } from '../protocol/records/records.js';
 import type { StorageFileSystem } from './file-system.js';
 import { OffsetIndex } from './offset-index.js';
@@ -241,7 +246,10 @@ export class LogSegment {
       } catch {
         // The tail stays torn on disk; recovery cuts it at the next start.
       }
-      throw new KafkaError('KAFKA_STORAGE_ERROR', `write to ${this.logPath} failed: ${(error as Error).message}`);
+      throw new KafkaError(
+        'KAFKA_STORAGE_ERROR',
+        `write to ${this.logPath} failed: ${(error as Error).message}`,
+      );
     }
     if (this.size === 0) this.rollingTimestamp = batches[0]?.maxTimestamp ?? this.rollingTimestamp;
     let at = position;
@@ -311,7 +319,10 @@ export class LogSegment {
   }
 
   /** The offset and timestamp of the first record at or after `timestamp`, if any here. */
-  findOffsetByTimestamp(timestamp: number, startingOffset: number): { offset: number; timestamp: number } | undefined {
+  findOffsetByTimestamp(
+    timestamp: number,
+    startingOffset: number,
+  ): { offset: number; timestamp: number } | undefined {
     const indexed = this.timeIndex.lookup(timestamp);
     const from = this.translateOffset(Math.max(indexed.offset, startingOffset));
     if (!from) return undefined;

@@ -81,7 +81,13 @@ export class PartitionLog {
   }
 
   /** Creates the directory and first segment of a new partition. */
-  static create(fs: StorageFileSystem, dir: string, topicPartition: TopicPartition, config: LogConfig, now: number): PartitionLog {
+  static create(
+    fs: StorageFileSystem,
+    dir: string,
+    topicPartition: TopicPartition,
+    config: LogConfig,
+    now: number,
+  ): PartitionLog {
     fs.mkdirSync(dir);
     const segment = LogSegment.create(fs, dir, 0, { indexIntervalBytes: config.indexIntervalBytes }, now);
     return new PartitionLog(fs, dir, topicPartition, config, [segment], 0, 0, now);
@@ -98,7 +104,8 @@ export class PartitionLog {
 
     // Pass 1: leftovers (temporary files from an interrupted atomic write).
     for (const name of fs.readdirSync(dir)) {
-      if (name.endsWith('.tmp') || name.endsWith('.deleted') || name.endsWith('.cleaned')) fs.unlinkSync(`${dir}/${name}`);
+      if (name.endsWith('.tmp') || name.endsWith('.deleted') || name.endsWith('.cleaned'))
+        fs.unlinkSync(`${dir}/${name}`);
     }
 
     // Pass 2: open segments; validate everything from the segment holding the recovery point.
@@ -112,7 +119,8 @@ export class PartitionLog {
     for (let i = 0; i < baseOffsets.length; i++) {
       const base = baseOffsets[i]!;
       const nextBase = baseOffsets[i + 1];
-      if (!options.cleanShutdown && (nextBase === undefined || nextBase > options.recoveryPoint)) recovering = true;
+      if (!options.cleanShutdown && (nextBase === undefined || nextBase > options.recoveryPoint))
+        recovering = true;
       const { segment, recovery } = LogSegment.open(fs, dir, base, segmentOptions, now, !recovering);
       if (recovery) options.onRecovery?.(segment, recovery);
       if (recovery?.truncatedBytes && i < baseOffsets.length - 1) {
@@ -228,7 +236,10 @@ export class PartitionLog {
     const batches = validateProducedRecords(records, Number.MAX_SAFE_INTEGER);
     if (batches.length === 0) return 0;
     if (batches[0]!.baseOffset < this.logEndOffset) {
-      throw new KafkaError('INVALID_RECORD', `replicated batch at ${batches[0]!.baseOffset} is below the log end ${this.logEndOffset}`);
+      throw new KafkaError(
+        'INVALID_RECORD',
+        `replicated batch at ${batches[0]!.baseOffset} is below the log end ${this.logEndOffset}`,
+      );
     }
     this.appendBatches(records, batches, now);
     for (const batch of batches) {
@@ -266,7 +277,13 @@ export class PartitionLog {
     const previous = this.activeSegment;
     if (previous.isEmpty && previous.baseOffset === baseOffset) return;
     previous.persistIndexes();
-    const segment = LogSegment.create(this.fs, this.dir, baseOffset, { indexIntervalBytes: this.config.indexIntervalBytes }, now);
+    const segment = LogSegment.create(
+      this.fs,
+      this.dir,
+      baseOffset,
+      { indexIntervalBytes: this.config.indexIntervalBytes },
+      now,
+    );
     this.segments.push(segment);
     this.producerState.takeSnapshot(baseOffset);
     // The rolled segment is complete: make it durable in the background, as Kafka does.
@@ -356,12 +373,17 @@ export class PartitionLog {
    */
   deleteRecordsBefore(offset: number): number {
     if (offset > this.highWatermark) {
-      throw new KafkaError('OFFSET_OUT_OF_RANGE', `cannot delete records up to ${offset}: the high watermark is ${this.highWatermark}`);
+      throw new KafkaError(
+        'OFFSET_OUT_OF_RANGE',
+        `cannot delete records up to ${offset}: the high watermark is ${this.highWatermark}`,
+      );
     }
     if (offset > this.logStartOffset) {
       this.logStartOffset = offset;
       this.leaderEpochCache.truncateFromStart(offset);
-      this.deleteSegmentsWhile((segment, next) => next !== undefined && next.baseOffset <= this.logStartOffset);
+      this.deleteSegmentsWhile(
+        (segment, next) => next !== undefined && next.baseOffset <= this.logStartOffset,
+      );
     }
     return this.logStartOffset;
   }
@@ -372,7 +394,9 @@ export class PartitionLog {
    * segments were deleted.
    */
   deleteOldSegments(now: number): number {
-    let deleted = this.deleteSegmentsWhile((_, next) => next !== undefined && next.baseOffset <= this.logStartOffset);
+    let deleted = this.deleteSegmentsWhile(
+      (_, next) => next !== undefined && next.baseOffset <= this.logStartOffset,
+    );
     if (!this.config.cleanupPolicy.includes('delete')) return deleted;
     if (this.config.retentionMs >= 0) {
       deleted += this.deleteSegmentsWhile(
@@ -395,7 +419,9 @@ export class PartitionLog {
    * watermark. If that would take the active segment, a new one is rolled first, so the log
    * always keeps an active segment.
    */
-  private deleteSegmentsWhile(predicate: (segment: LogSegment, next: LogSegment | undefined) => boolean): number {
+  private deleteSegmentsWhile(
+    predicate: (segment: LogSegment, next: LogSegment | undefined) => boolean,
+  ): number {
     let count = 0;
     while (this.segments.length > 0) {
       const segment = this.segments[0]!;

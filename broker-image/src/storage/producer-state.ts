@@ -160,7 +160,8 @@ export class ProducerStateManager {
     crc.writeUInt32BE(crc32c(data), 0);
     this.fs.writeFileAtomicSync(this.snapshotPath(offset), Buffer.concat([crc, data]));
     const offsets = this.snapshotOffsets();
-    for (const old of offsets.slice(0, Math.max(0, offsets.length - 2))) this.fs.unlinkSync(this.snapshotPath(old));
+    for (const old of offsets.slice(0, Math.max(0, offsets.length - 2)))
+      this.fs.unlinkSync(this.snapshotPath(old));
   }
 
   /** Removes snapshots taken at or above `offset` (they describe a log that was cut). */

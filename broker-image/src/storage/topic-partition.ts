@@ -14,6 +14,7 @@ export function parseTopicPartitionDir(name: string): TopicPartition | undefined
   const at = name.lastIndexOf('-');
   if (at <= 0) return undefined;
   const partition = Number(name.slice(at + 1));
-  if (!Number.isInteger(partition) || partition < 0 || String(partition) !== name.slice(at + 1)) return undefined;
+  if (!Number.isInteger(partition) || partition < 0 || String(partition) !== name.slice(at + 1))
+    return undefined;
   return { topic: name.slice(0, at), partition };
 }

@@ -23,7 +23,12 @@ export function createLog(dir: string, overrides: Partial<LogConfig> = {}, now =
 }
 
 /** Appends as a lone leader: the high watermark follows the log end. */
-export async function append(log: PartitionLog, records: Buffer, leaderEpoch: number, now: number): Promise<AppendResult> {
+export async function append(
+  log: PartitionLog,
+  records: Buffer,
+  leaderEpoch: number,
+  now: number,
+): Promise<AppendResult> {
   const result = await log.appendAsLeader(records, leaderEpoch, now);
   log.updateHighWatermark(log.logEndOffset);
   return result;

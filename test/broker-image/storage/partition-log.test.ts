@@ -131,8 +131,12 @@ describe('PartitionLog', () => {
     expect(log.deleteRecordsBefore(12)).toBe(12);
     expect(log.segmentBaseOffsets[0]).toBeLessThanOrEqual(12);
     expect(valuesRead(log, 12)[0]).toBe('r12');
-    expect(() => log.read(11, 100, 20, true)).toThrow(expect.objectContaining({ code: 'OFFSET_OUT_OF_RANGE' }));
-    expect(() => log.deleteRecordsBefore(21)).toThrow(expect.objectContaining({ code: 'OFFSET_OUT_OF_RANGE' }));
+    expect(() => log.read(11, 100, 20, true)).toThrow(
+      expect.objectContaining({ code: 'OFFSET_OUT_OF_RANGE' }),
+    );
+    expect(() => log.deleteRecordsBefore(21)).toThrow(
+      expect.objectContaining({ code: 'OFFSET_OUT_OF_RANGE' }),
+    );
   });
 
   it('finds offsets by timestamp and the record with the largest timestamp', async () => {
@@ -167,7 +171,13 @@ describe('PartitionLog recovery', () => {
 
   it('recovers a segment truncated mid-batch', async () => {
     const log = await writeSome();
-    const active = join(logDir, readdirSync(logDir).filter((n) => n.endsWith('.log')).sort().at(-1)!);
+    const active = join(
+      logDir,
+      readdirSync(logDir)
+        .filter((n) => n.endsWith('.log'))
+        .sort()
+        .at(-1)!,
+    );
     const size = statSync(active).size;
     truncateSync(active, size - 7);
     const recovered = reload(log, false);
@@ -179,10 +189,12 @@ describe('PartitionLog recovery', () => {
 
   it('recovers from a flipped byte: the batch and everything after it are cut', async () => {
     const log = await writeSome();
-    const files = readdirSync(logDir).filter((n) => n.endsWith('.log')).sort();
+    const files = readdirSync(logDir)
+      .filter((n) => n.endsWith('.log'))
+      .sort();
     const middle = join(logDir, files[1]!);
     const bytes = readFileSync(middle);
-    bytes[bytes.length - 3] ^= 0xff; // inside the last batch of the second segment
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff; // inside the last batch of the second segment
     writeFileSync(middle, bytes);
     const recovered = reload(log, false);
     const values = valuesRead(recovered);
@@ -224,11 +236,15 @@ describe('idempotent producer state', () => {
   it('refuses a sequence gap with OUT_OF_ORDER_SEQUENCE_NUMBER and a stale epoch with INVALID_PRODUCER_EPOCH', async () => {
     const log = createLog(logDir);
     await append(log, batchOf(['a'], { ...producer, baseSequence: 0 }), 0, 1000);
-    await expect(append(log, batchOf(['c'], { ...producer, baseSequence: 2 }), 0, 1000)).rejects.toMatchObject({
+    await expect(
+      append(log, batchOf(['c'], { ...producer, baseSequence: 2 }), 0, 1000),
+    ).rejects.toMatchObject({
       code: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
     });
     await append(log, batchOf(['b'], { producerId: 7, producerEpoch: 1, baseSequence: 0 }), 0, 1000);
-    await expect(append(log, batchOf(['x'], { ...producer, baseSequence: 1 }), 0, 1000)).rejects.toMatchObject({
+    await expect(
+      append(log, batchOf(['x'], { ...producer, baseSequence: 1 }), 0, 1000),
+    ).rejects.toMatchObject({
       code: 'INVALID_PRODUCER_EPOCH',
     });
     expect(log.logEndOffset).toBe(2);

@@ -1,0 +1,75 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { BrokerMetrics } from './metrics.js';
+
+export interface AdminSources {
+  readonly metrics: BrokerMetrics;
+  /** True once logs are loaded and the listeners accept requests. */
+  isReady(): boolean;
+  /** Capacity and usage of each data volume (what storage auto-expansion reads). */
+  storage(): unknown;
+}
+
+/**
+ * The broker's small HTTP endpoint: `/healthz` (the process is alive), `/readyz` (it serves
+ * clients), `/metrics` (Prometheus text) and `/storage` (data volume capacity and usage, JSON).
+ */
+export class AdminServer {
+  private server: Server | undefined;
+
+  constructor(private readonly sources: AdminSources) {}
+
+  async start(host: string, port: number): Promise<number> {
+    const server = createServer((req, res) => {
+      this.route(req, res).catch((error: unknown) => {
+        res.statusCode = 500;
+        res.end(String(error));
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: host || undefined, port }, () => resolve());
+    });
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : port;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET' }).end('method not allowed\n');
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      case '/readyz': {
+        const ready = this.sources.isReady();
+        res
+          .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+          .end(ready ? 'ready\n' : 'not ready\n');
+        return;
+      }
+      case '/metrics': {
+        const body = await this.sources.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': this.sources.metrics.registry.contentType }).end(body);
+        return;
+      }
+      case '/storage':
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(this.sources.storage()));
+        return;
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,110 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricsSources {
+  /** Size of every local partition log. */
+  logSizes(): Iterable<{ topic: string; partition: number; bytes: number }>;
+  /** Capacity and usage of each data volume. */
+  diskUsage(): Iterable<{ dir: string; totalBytes: number; usableBytes: number; logBytes: number }>;
+}
+
+/**
+ * The broker's Prometheus metrics, in a registry of its own: traffic counters by topic, requests
+ * and their latency by API, log sizes and data-volume capacity (read when scraped), and Node's
+ * process metrics.
+ */
+export class BrokerMetrics {
+  readonly registry = new Registry();
+  private readonly bytesInCounter: Counter<'topic'>;
+  private readonly bytesOutCounter: Counter<'topic'>;
+  private readonly messagesInCounter: Counter<'topic'>;
+  private readonly requestsCounter: Counter<'request'>;
+  private readonly requestLatency: Histogram<'request'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.bytesInCounter = new Counter({
+      name: 'kafka_server_bytes_in_total',
+      help: 'Bytes of records appended, by topic',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.bytesOutCounter = new Counter({
+      name: 'kafka_server_bytes_out_total',
+      help: 'Bytes of records sent to fetchers, by topic',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.messagesInCounter = new Counter({
+      name: 'kafka_server_messages_in_total',
+      help: 'Records appended, by topic',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.requestsCounter = new Counter({
+      name: 'kafka_network_requests_total',
+      help: 'Requests served, by API',
+      labelNames: ['request'],
+      registers,
+    });
+    this.requestLatency = new Histogram({
+      name: 'kafka_network_request_duration_seconds',
+      help: 'Time from a request arriving to its response being queued, by API',
+      labelNames: ['request'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    new Gauge({
+      name: 'kafka_log_size_bytes',
+      help: 'Size of each partition log on this broker',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { topic, partition, bytes } of sources.logSizes())
+          this.set({ topic, partition: String(partition) }, bytes);
+      },
+    });
+    new Gauge({
+      name: 'strata_data_volume_capacity_bytes',
+      help: 'Capacity of the data volume holding each log dir',
+      labelNames: ['dir'],
+      registers,
+      collect() {
+        for (const d of sources.diskUsage()) this.set({ dir: d.dir }, d.totalBytes);
+      },
+    });
+    new Gauge({
+      name: 'strata_data_volume_used_bytes',
+      help: 'Bytes used on the data volume holding each log dir',
+      labelNames: ['dir'],
+      registers,
+      collect() {
+        for (const d of sources.diskUsage()) this.set({ dir: d.dir }, d.totalBytes - d.usableBytes);
+      },
+    });
+    new Gauge({
+      name: 'strata_log_dir_bytes',
+      help: 'Bytes of partition logs in each log dir',
+      labelNames: ['dir'],
+      registers,
+      collect() {
+        for (const d of sources.diskUsage()) this.set({ dir: d.dir }, d.logBytes);
+      },
+    });
+  }
+
+  recordsIn(topic: string, records: number, bytes: number): void {
+    this.messagesInCounter.inc({ topic }, records);
+    this.bytesInCounter.inc({ topic }, bytes);
+  }
+
+  bytesOut(topic: string, bytes: number): void {
+    this.bytesOutCounter.inc({ topic }, bytes);
+  }
+
+  request(api: string, seconds: number): void {
+    this.requestsCounter.inc({ request: api });
+    this.requestLatency.observe({ request: api }, seconds);
+  }
+}

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { BrokerMetrics } from '../admin/metrics.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { Listener } from '../config/listeners.js';
+import type { MetadataStore } from '../cluster/metadata-store.js';
+import type { ProducerIdManager } from '../cluster/producer-id-manager.js';
+import type { TopicAdmin } from '../cluster/topic-admin.js';
+import type { RequestHeader } from '../protocol/headers.js';
+import type { ApiDefinition, RequestOf, ResponseOf } from '../protocol/schema/api.js';
+import type { LogManager } from '../storage/log-manager.js';
+import type { Clock } from '../util/clock.js';
+import type { ReplicaManager } from './replica-manager.js';
+
+/** What handlers reach the rest of the broker through. */
+export interface BrokerServices {
+  readonly config: BrokerConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: BrokerMetrics;
+  readonly metadata: MetadataStore;
+  readonly logManager: LogManager;
+  readonly replicaManager: ReplicaManager;
+  readonly topicAdmin: TopicAdmin;
+  readonly producerIds: ProducerIdManager;
+  /** The APIs this broker serves, for ApiVersions. */
+  readonly handlers: ReadonlyMap<number, AnyApiHandler>;
+}
+
+export interface RequestContext {
+  readonly header: RequestHeader;
+  readonly apiVersion: number;
+  /** The listener the request arrived on; Metadata answers with endpoints of the same name. */
+  readonly listener: Listener;
+  readonly remoteAddress: string;
+  readonly services: BrokerServices;
+}
+
+/**
+ * Serves one API. `handle` returns the response, or `undefined` when the protocol sends none
+ * (a Produce with acks=0).
+ */
+export interface ApiHandler<A extends ApiDefinition> {
+  readonly api: A;
+  /** Lowest version served; defaults to the declaration's. */
+  readonly minVersion?: number;
+  handle(
+    request: RequestOf<A>,
+    context: RequestContext,
+  ): Promise<ResponseOf<A> | undefined> | ResponseOf<A> | undefined;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyApiHandler = ApiHandler<any>;
+
+export function defineHandler<A extends ApiDefinition>(
+  api: A,
+  handle: ApiHandler<A>['handle'],
+  options: { minVersion?: number } = {},
+): ApiHandler<A> {
+  return { api, handle, ...options };
+}

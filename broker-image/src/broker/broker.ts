@@ -1,0 +1,216 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { AdminServer } from '../admin/admin-server.js';
+import { BrokerMetrics } from '../admin/metrics.js';
+import { EmbeddedMetadataStore } from '../cluster/embedded-metadata-store.js';
+import type { BrokerRegistration } from '../cluster/metadata.js';
+import type { MetadataChange, MetadataStore } from '../cluster/metadata-store.js';
+import { ProducerIdManager } from '../cluster/producer-id-manager.js';
+import { TopicAdmin } from '../cluster/topic-admin.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { ConfigError } from '../config/config-error.js';
+import { logConfigFor } from '../config/topic-configs.js';
+import { nodeFileSystem, type StorageFileSystem } from '../storage/file-system.js';
+import { LogManager } from '../storage/log-manager.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { BrokerServices } from './api-handler.js';
+import { brokerHandlers } from './handlers/index.js';
+import { ReplicaManager } from './replica-manager.js';
+import { SocketServer, type BoundListener } from './socket-server.js';
+
+export interface BrokerOptions {
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly fs?: StorageFileSystem;
+}
+
+export interface StartedBroker {
+  readonly listeners: readonly BoundListener[];
+  readonly adminPort: number | undefined;
+}
+
+/**
+ * The log server: wires storage, metadata, the replica manager, the request handlers, the socket
+ * server and the admin endpoint together, and runs the periodic work (retention, flushes,
+ * checkpoints). `start` loads and recovers logs before accepting connections; `stop` is a clean
+ * shutdown that lets the next start skip recovery.
+ */
+export class Broker {
+  readonly config: BrokerConfig;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly fs: StorageFileSystem;
+  readonly metrics: BrokerMetrics;
+  readonly logManager: LogManager;
+  readonly metadata: MetadataStore;
+  readonly replicaManager: ReplicaManager;
+  private readonly socketServer: SocketServer;
+  private readonly adminServer: AdminServer;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private ready = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: BrokerOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.clock = options.clock ?? systemClock;
+    this.fs = options.fs ?? nodeFileSystem;
+    const config = this.config;
+    if (config.coordinatorEndpoints.length > 0) {
+      throw new ConfigError(
+        'coordinator.endpoints',
+        'cluster mode (an etcd coordinator quorum) is not available in this build',
+      );
+    }
+    this.logManager = new LogManager({
+      fs: this.fs,
+      logDirs: config.logDirs,
+      clock: this.clock,
+      logger: this.logger,
+      capacityBytes: config.logDirsCapacityBytes,
+      producerIdExpirationMs: config.producerIdExpirationMs,
+    });
+    this.metrics = new BrokerMetrics({
+      logSizes: () =>
+        [...this.logManager.allLogs()].map((log) => ({
+          topic: log.topicPartition.topic,
+          partition: log.topicPartition.partition,
+          bytes: log.size,
+        })),
+      diskUsage: () => this.logManager.diskUsage(),
+    });
+    this.metadata = new EmbeddedMetadataStore(this.fs, config.logDirs[0]!, config.nodeId, config.clusterId);
+    this.replicaManager = new ReplicaManager(config, this.logManager, this.clock, this.logger, this.metrics);
+    const services: BrokerServices = {
+      config,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      metadata: this.metadata,
+      logManager: this.logManager,
+      replicaManager: this.replicaManager,
+      topicAdmin: new TopicAdmin(config, this.metadata),
+      producerIds: new ProducerIdManager(this.metadata),
+      handlers: brokerHandlers(),
+    };
+    this.socketServer = new SocketServer(services);
+    this.adminServer = new AdminServer({
+      metrics: this.metrics,
+      isReady: () => this.ready,
+      storage: () => ({ nodeId: config.nodeId, logDirs: this.logManager.diskUsage() }),
+    });
+  }
+
+  async start(): Promise<StartedBroker> {
+    const config = this.config;
+    let adminPort: number | undefined;
+    if (config.adminListener)
+      adminPort = await this.adminServer.start(config.adminListener.host, config.adminListener.port);
+
+    await this.metadata.start();
+    if (this.metadata instanceof EmbeddedMetadataStore) await this.metadata.bumpLeaderEpochs();
+    this.logManager.loadLogs((tp) => {
+      const topic = this.metadata.topic(tp.topic);
+      if (!topic || tp.partition >= topic.partitions.length) return undefined;
+      return logConfigFor(topic.configs, config);
+    });
+    for (const topic of this.metadata.topics()) this.replicaManager.applyTopic(topic);
+    this.unsubscribe = this.metadata.subscribe((change) => this.onMetadataChange(change));
+
+    const listeners = await this.socketServer.start(config.listeners);
+    await this.metadata.registerBroker(this.registration(listeners));
+    this.schedulePeriodicWork();
+    this.ready = true;
+    this.logger.info(
+      {
+        clusterId: this.metadata.clusterId,
+        listeners: listeners.map((l) => `${l.name}://${l.host || '0.0.0.0'}:${l.boundPort}`),
+        adminPort,
+        withoutEffect: config.withoutEffect.length > 0 ? config.withoutEffect : undefined,
+      },
+      'broker started',
+    );
+    return { listeners, adminPort };
+  }
+
+  /** This broker's advertised endpoints, with a bound port where the configured one was 0. */
+  private registration(bound: readonly BoundListener[]): BrokerRegistration {
+    return {
+      nodeId: this.config.nodeId,
+      rack: this.config.rack,
+      endpoints: this.config.advertisedListeners.map((a) => {
+        const listener = bound.find((l) => l.name === a.name)!;
+        return {
+          listener: a.name,
+          host: a.host || hostname(),
+          port: a.port === 0 ? listener.boundPort : a.port,
+          securityProtocol: a.securityProtocol,
+        };
+      }),
+    };
+  }
+
+  private onMetadataChange(change: MetadataChange): void {
+    switch (change.kind) {
+      case 'topic-created':
+      case 'topic-changed':
+        this.replicaManager.applyTopic(change.topic);
+        return;
+      case 'topic-deleted':
+        this.replicaManager.removeTopic(change.topic);
+        this.logManager.checkpointRecoveryPoints();
+        return;
+      case 'brokers-changed':
+        return;
+    }
+  }
+
+  private schedulePeriodicWork(): void {
+    const c = this.config;
+    const every = (ms: number, name: string, task: () => void | Promise<void>): void => {
+      if (ms <= 0 || ms >= Number.MAX_SAFE_INTEGER) return;
+      const timer = setInterval(
+        () => {
+          Promise.resolve()
+            .then(task)
+            .catch((error: unknown) => this.logger.error({ err: error }, `${name} failed`));
+        },
+        Math.min(ms, 2 ** 31 - 1),
+      );
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(c.retentionCheckIntervalMs, 'retention', () => {
+      const deleted = this.logManager.runRetention();
+      if (deleted > 0) this.logger.info({ segments: deleted }, 'retention deleted segments');
+    });
+    every(c.flushSchedulerIntervalMs, 'flush', () => this.logManager.flushDueLogs());
+    every(c.flushOffsetCheckpointIntervalMs, 'recovery point checkpoint', () =>
+      this.logManager.checkpointRecoveryPoints(),
+    );
+    every(c.flushStartOffsetCheckpointIntervalMs, 'log start offset checkpoint', () =>
+      this.logManager.checkpointLogStartOffsets(),
+    );
+    every(c.producerIdExpirationCheckIntervalMs, 'producer id expiration', () =>
+      this.logManager.expireProducers(),
+    );
+  }
+
+  /** Clean shutdown: stop serving, flush and close every log, mark the shutdown clean. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.ready = false;
+      for (const timer of this.timers) clearInterval(timer);
+      await this.socketServer.stop();
+      this.replicaManager.shutdown();
+      this.unsubscribe?.();
+      await this.logManager.shutdown();
+      await this.metadata.close();
+      await this.adminServer.stop();
+      this.logger.info('broker stopped');
+    })();
+    return this.stopping;
+  }
+}

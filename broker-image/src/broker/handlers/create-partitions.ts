@@ -1,0 +1,22 @@
+import { ERROR_CODES, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
+import { CreatePartitions } from '../../protocol/messages/create-partitions.js';
+import { defineHandler } from '../api-handler.js';
+
+/** CreatePartitions: grows a topic to `count` partitions, placed like new topics unless assigned. */
+export const createPartitionsHandler = defineHandler(CreatePartitions, async (request, { services }) => {
+  const results = [];
+  for (const t of request.topics) {
+    try {
+      await services.topicAdmin.createPartitions(
+        t.name,
+        t.count,
+        t.assignments?.map((a) => a.brokerIds) ?? null,
+        request.validateOnly,
+      );
+      results.push({ name: t.name, errorCode: ERROR_CODES.NONE, errorMessage: null });
+    } catch (error) {
+      results.push({ name: t.name, errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error) });
+    }
+  }
+  return { throttleTimeMs: 0, results };
+});

@@ -1,0 +1,67 @@
+import { describeTopicConfigs } from '../../config/describe-configs.js';
+import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
+import { CreateTopics } from '../../protocol/messages/create-topics.js';
+import { defineHandler } from '../api-handler.js';
+
+/**
+ * CreateTopics: each topic is validated and placed independently; one topic's error does not stop
+ * the others. From v5 a created topic's partition count, replication factor and configs are
+ * returned.
+ */
+export const createTopicsHandler = defineHandler(CreateTopics, async (request, { services }) => {
+  const seen = new Set<string>();
+  const duplicates = new Set(
+    request.topics.map((t) => t.name).filter((n) => (seen.has(n) ? true : (seen.add(n), false))),
+  );
+  const topics = [];
+  for (const t of request.topics) {
+    try {
+      if (duplicates.has(t.name))
+        throw new KafkaError(
+          'INVALID_REQUEST',
+          `Create topics request from client contains duplicate topic ${t.name}`,
+        );
+      const configs = new Map<string, string>();
+      for (const c of t.configs) {
+        if (c.value === null)
+          throw new KafkaError('INVALID_CONFIG', `Null value not supported for topic configs: ${c.name}`);
+        configs.set(c.name, c.value);
+      }
+      const created = await services.topicAdmin.createTopic({
+        name: t.name,
+        numPartitions: t.numPartitions,
+        replicationFactor: t.replicationFactor,
+        assignments: t.assignments,
+        configs,
+        validateOnly: request.validateOnly,
+      });
+      topics.push({
+        name: t.name,
+        topicId: created.topic?.topicId ?? Buffer.alloc(16),
+        errorCode: ERROR_CODES.NONE,
+        errorMessage: null,
+        numPartitions: created.numPartitions,
+        replicationFactor: created.replicationFactor,
+        configs: describeTopicConfigs(created.configs, services.config).map((c) => ({
+          name: c.name,
+          value: c.value,
+          readOnly: c.readOnly,
+          configSource: c.source,
+          isSensitive: false,
+        })),
+      });
+      if (created.topic)
+        services.logger.info({ topic: t.name, partitions: created.numPartitions }, 'created topic');
+    } catch (error) {
+      topics.push({
+        name: t.name,
+        errorCode: errorCodeOf(error),
+        errorMessage: errorMessageOf(error),
+        numPartitions: -1,
+        replicationFactor: -1,
+        configs: null,
+      });
+    }
+  }
+  return { throttleTimeMs: 0, topics };
+});

@@ -1,0 +1,61 @@
+import { ERROR_CODES, KafkaError, errorCodeOf } from '../../protocol/errors.js';
+import { ListOffsets } from '../../protocol/messages/list-offsets.js';
+import { defineHandler } from '../api-handler.js';
+
+/** ListOffsets' special timestamps. */
+const LATEST = -1;
+const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+
+/**
+ * ListOffsets: the earliest offset, the latest (high watermark), the first offset at or after a
+ * timestamp, or the record with the largest timestamp.
+ */
+export const listOffsetsHandler = defineHandler(ListOffsets, (request, { services }) => ({
+  throttleTimeMs: 0,
+  topics: request.topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p) => {
+      try {
+        const partition = services.replicaManager.leaderPartition(t.name, p.partitionIndex);
+        partition.validateLeaderEpoch(p.currentLeaderEpoch);
+        const log = partition.log;
+        const ok = (
+          offset: number,
+          timestamp: number,
+          leaderEpoch = log.leaderEpochCache.epochForOffset(offset),
+        ) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: ERROR_CODES.NONE,
+          timestamp,
+          offset,
+          leaderEpoch,
+        });
+        switch (p.timestamp) {
+          case LATEST:
+            return ok(log.highWatermark, -1, partition.leaderEpoch);
+          case EARLIEST:
+            return ok(log.logStartOffset, -1);
+          case MAX_TIMESTAMP: {
+            const found = log.offsetOfMaxTimestamp();
+            return found ? ok(found.offset, found.timestamp) : ok(-1, -1, -1);
+          }
+          default: {
+            if (p.timestamp < 0)
+              throw new KafkaError('INVALID_REQUEST', `unsupported ListOffsets timestamp ${p.timestamp}`);
+            const found = log.offsetForTimestamp(p.timestamp);
+            return found ? ok(found.offset, found.timestamp) : ok(-1, -1, -1);
+          }
+        }
+      } catch (error) {
+        return {
+          partitionIndex: p.partitionIndex,
+          errorCode: errorCodeOf(error),
+          timestamp: -1,
+          offset: -1,
+          leaderEpoch: -1,
+        };
+      }
+    }),
+  })),
+}));

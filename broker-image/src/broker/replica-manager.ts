@@ -1,0 +1,345 @@
+import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { logConfigFor, topicConfigValue } from '../config/topic-configs.js';
+import type { TopicMetadata } from '../cluster/metadata.js';
+import { Partition } from '../cluster/partition.js';
+import { ERROR_CODES, KafkaError, errorCodeOf } from '../protocol/errors.js';
+import type { LogManager } from '../storage/log-manager.js';
+import { topicPartitionKey } from '../storage/topic-partition.js';
+import type { Clock } from '../util/clock.js';
+import type { BrokerMetrics } from '../admin/metrics.js';
+import { Purgatory } from './purgatory.js';
+
+export interface ProduceEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: Buffer | null;
+}
+
+export interface ProducePartitionResult {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly baseOffset: number;
+  readonly logAppendTime: number;
+  readonly logStartOffset: number;
+}
+
+export interface FetchPartitionRequest {
+  readonly topic: string;
+  readonly partition: number;
+  readonly fetchOffset: number;
+  readonly partitionMaxBytes: number;
+  readonly currentLeaderEpoch: number;
+}
+
+export interface FetchPartitionResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly errorCode: number;
+  readonly highWatermark: number;
+  readonly lastStableOffset: number;
+  readonly logStartOffset: number;
+  readonly records: Buffer | null;
+}
+
+export interface FetchParams {
+  /** -1 for consumers; a broker id for a follower replica. */
+  readonly replicaId: number;
+  readonly maxWaitMs: number;
+  readonly minBytes: number;
+  readonly maxBytes: number;
+  readonly partitions: readonly FetchPartitionRequest[];
+}
+
+const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT', 'EBADF']);
+
+/**
+ * Serves produce and fetch over the partitions this broker holds (Kafka's ReplicaManager):
+ * creates and removes partition logs as topics come and go in the metadata, appends as leader,
+ * reads up to the high watermark, and parks acks=all produces and long-poll fetches in purgatory.
+ */
+export class ReplicaManager {
+  private readonly partitions = new Map<string, Partition>();
+  readonly fetchPurgatory = new Purgatory();
+  readonly producePurgatory = new Purgatory();
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly logManager: LogManager,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly metrics: BrokerMetrics,
+  ) {}
+
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(topicPartitionKey(topic, partition));
+  }
+
+  allPartitions(): IterableIterator<Partition> {
+    return this.partitions.values();
+  }
+
+  /** The partition, if this broker leads it; otherwise the error the client should see. */
+  leaderPartition(topic: string, partition: number): Partition {
+    const p = this.getPartition(topic, partition);
+    if (!p) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} is not hosted here`);
+    p.requireLeader();
+    return p;
+  }
+
+  /** Brings local partitions in line with a topic's metadata. */
+  applyTopic(topic: TopicMetadata): void {
+    const logConfig = logConfigFor(topic.configs, this.config);
+    for (const state of topic.partitions) {
+      const key = topicPartitionKey(topic.name, state.partition);
+      const existing = this.partitions.get(key);
+      if (!state.replicas.includes(this.config.nodeId)) {
+        if (existing) this.removePartition(topic.name, state.partition);
+        continue;
+      }
+      if (existing) {
+        existing.log.config = logConfig;
+        existing.updateState(state);
+        continue;
+      }
+      const log =
+        this.logManager.getLog({ topic: topic.name, partition: state.partition }) ??
+        this.logManager.createLog({ topic: topic.name, partition: state.partition }, logConfig);
+      log.config = logConfig;
+      const partition = new Partition(
+        topic.name,
+        topic.topicId,
+        state.partition,
+        log,
+        this.config.nodeId,
+        state,
+      );
+      this.partitions.set(key, partition);
+      partition.maybeIncrementHighWatermark();
+    }
+  }
+
+  /** Removes a deleted topic's partitions and their data. */
+  removeTopic(topic: TopicMetadata): void {
+    for (const state of topic.partitions) this.removePartition(topic.name, state.partition);
+  }
+
+  private removePartition(topic: string, partition: number): void {
+    const key = topicPartitionKey(topic, partition);
+    this.partitions.delete(key);
+    this.logManager.deleteLog({ topic, partition });
+    this.fetchPurgatory.notify(key);
+    this.producePurgatory.notify(key);
+  }
+
+  minInsyncReplicas(topic: TopicMetadata): number {
+    return Number(topicConfigValue('min.insync.replicas', topic.configs, this.config));
+  }
+
+  /**
+   * Appends each partition's records as leader. With acks=-1, waits until the ISR has them all or
+   * `timeoutMs` passes (REQUEST_TIMED_OUT for the partitions still short).
+   */
+  async appendRecords(
+    acks: number,
+    timeoutMs: number,
+    entries: readonly ProduceEntry[],
+    minInsyncReplicasOf: (topic: string) => number,
+  ): Promise<ProducePartitionResult[]> {
+    const now = this.clock.now();
+    const results = await Promise.all(
+      entries.map(async (entry): Promise<ProducePartitionResult & { endOffset?: number }> => {
+        try {
+          if (acks !== 0 && acks !== 1 && acks !== -1) {
+            throw new KafkaError('INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, not ${acks}`);
+          }
+          if (!entry.records || entry.records.length === 0) {
+            throw new KafkaError(
+              'INVALID_RECORD',
+              'the produce request carries no records for this partition',
+            );
+          }
+          const partition = this.leaderPartition(entry.topic, entry.partition);
+          this.logManager.ensureCapacity(entry.records.length);
+          const result = await this.appendOrStorageError(
+            partition,
+            entry.records,
+            acks,
+            minInsyncReplicasOf(entry.topic),
+            now,
+          );
+          this.fetchPurgatory.notify(topicPartitionKey(entry.topic, entry.partition));
+          if (!result.duplicate) this.metrics.recordsIn(entry.topic, result.recordCount, result.bytes);
+          return {
+            errorCode: ERROR_CODES.NONE,
+            errorMessage: null,
+            baseOffset: result.baseOffset,
+            logAppendTime: result.logAppendTime,
+            logStartOffset: result.logStartOffset,
+            endOffset: result.lastOffset + 1,
+          };
+        } catch (error) {
+          if (!(error instanceof KafkaError))
+            this.logger.error(
+              { err: error, topic: entry.topic, partition: entry.partition },
+              'append failed',
+            );
+          return {
+            errorCode: errorCodeOf(error),
+            errorMessage: error instanceof Error ? error.message : null,
+            baseOffset: -1,
+            logAppendTime: -1,
+            logStartOffset: -1,
+          };
+        }
+      }),
+    );
+    if (acks !== -1) return results;
+    const waiting = entries
+      .map((entry, i) => ({ entry, result: results[i]! }))
+      .filter(({ result }) => result.endOffset !== undefined);
+    const replicated = (): boolean =>
+      waiting.every(({ entry, result }) => {
+        const p = this.getPartition(entry.topic, entry.partition);
+        return !p || p.log.highWatermark >= result.endOffset!;
+      });
+    await this.producePurgatory.waitUntil(
+      waiting.map(({ entry }) => topicPartitionKey(entry.topic, entry.partition)),
+      timeoutMs,
+      replicated,
+    );
+    return results.map((result, i) => {
+      const entry = entries[i]!;
+      const p = this.getPartition(entry.topic, entry.partition);
+      if (result.endOffset === undefined || (p && p.log.highWatermark >= result.endOffset)) return result;
+      return {
+        ...result,
+        errorCode: p ? ERROR_CODES.REQUEST_TIMED_OUT : ERROR_CODES.NOT_LEADER_OR_FOLLOWER,
+        errorMessage: p ? 'the in-sync replicas did not acknowledge in time' : 'the partition moved away',
+      };
+    });
+  }
+
+  private async appendOrStorageError(
+    partition: Partition,
+    records: Buffer,
+    acks: number,
+    minInsyncReplicas: number,
+    now: number,
+  ): ReturnType<Partition['appendRecordsToLeader']> {
+    try {
+      return await partition.appendRecordsToLeader(records, acks, minInsyncReplicas, now);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code && STORAGE_ERROR_CODES.has(code)) {
+        this.logger.error({ err: error, partition: partition.log.key }, 'storage error on append');
+        throw new KafkaError('KAFKA_STORAGE_ERROR', `storage error: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Reads each partition from its fetch offset: consumers up to the high watermark, followers up to
+   * the log end. Returns at once with `minBytes` or an error; otherwise waits up to `maxWaitMs` for
+   * appends to bring enough data.
+   */
+  async fetchMessages(params: FetchParams): Promise<FetchPartitionResult[]> {
+    const first = this.readPartitions(params);
+    const bytes = first.reduce((n, r) => n + (r.records?.length ?? 0), 0);
+    const anyError = first.some((r) => r.errorCode !== ERROR_CODES.NONE);
+    if (params.maxWaitMs <= 0 || bytes >= params.minBytes || anyError || params.partitions.length === 0) {
+      this.countBytesOut(first);
+      return first;
+    }
+    const watched = params.partitions.map((p) => ({
+      request: p,
+      partition: this.getPartition(p.topic, p.partition),
+    }));
+    const visibleEnd = (partition: Partition | undefined): number =>
+      !partition ? 0 : params.replicaId >= 0 ? partition.log.logEndOffset : partition.log.highWatermark;
+    const startEnds = watched.map(({ partition }) => visibleEnd(partition));
+    const startSizes = watched.map(({ partition }) => partition?.log.size ?? 0);
+    const enoughData = (): boolean => {
+      let available = bytes;
+      watched.forEach(({ partition }, i) => {
+        if (!partition) return;
+        if (visibleEnd(partition) > startEnds[i]!)
+          available += Math.max(1, partition.log.size - startSizes[i]!);
+      });
+      return (
+        available >= params.minBytes ||
+        watched.some(
+          ({ partition, request }) => partition !== this.getPartition(request.topic, request.partition),
+        )
+      );
+    };
+    await this.fetchPurgatory.waitUntil(
+      params.partitions.map((p) => topicPartitionKey(p.topic, p.partition)),
+      params.maxWaitMs,
+      enoughData,
+    );
+    const results = this.readPartitions(params);
+    this.countBytesOut(results);
+    return results;
+  }
+
+  private countBytesOut(results: readonly FetchPartitionResult[]): void {
+    for (const r of results)
+      if (r.records && r.records.length > 0) this.metrics.bytesOut(r.topic, r.records.length);
+  }
+
+  private readPartitions(params: FetchParams): FetchPartitionResult[] {
+    let remaining = params.maxBytes;
+    let minOneBatch = true;
+    return params.partitions.map((request) => {
+      const partition = this.getPartition(request.topic, request.partition);
+      try {
+        if (!partition)
+          throw new KafkaError(
+            'UNKNOWN_TOPIC_OR_PARTITION',
+            `${request.topic}-${request.partition} is not hosted here`,
+          );
+        partition.requireLeader();
+        partition.validateLeaderEpoch(request.currentLeaderEpoch);
+        const log = partition.log;
+        const upper = params.replicaId >= 0 ? log.logEndOffset : log.highWatermark;
+        const limit = Math.max(0, Math.min(request.partitionMaxBytes, remaining));
+        const { records } = log.read(request.fetchOffset, limit, upper, minOneBatch);
+        if (records.length > 0) {
+          remaining = Math.max(0, remaining - records.length);
+          minOneBatch = false;
+        }
+        return {
+          topic: request.topic,
+          partition: request.partition,
+          errorCode: ERROR_CODES.NONE,
+          highWatermark: log.highWatermark,
+          lastStableOffset: log.highWatermark,
+          logStartOffset: log.logStartOffset,
+          records,
+        };
+      } catch (error) {
+        if (!(error instanceof KafkaError))
+          this.logger.error(
+            { err: error, partition: `${request.topic}-${request.partition}` },
+            'read failed',
+          );
+        return {
+          topic: request.topic,
+          partition: request.partition,
+          errorCode: errorCodeOf(error),
+          highWatermark: partition?.log.highWatermark ?? -1,
+          lastStableOffset: partition?.log.highWatermark ?? -1,
+          logStartOffset: partition?.log.logStartOffset ?? -1,
+          records: null,
+        };
+      }
+    });
+  }
+
+  shutdown(): void {
+    this.fetchPurgatory.completeAll();
+    this.producePurgatory.completeAll();
+  }
+}

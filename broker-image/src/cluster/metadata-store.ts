@@ -1,0 +1,47 @@
+import type { BrokerRegistration, PartitionState, TopicMetadata } from './metadata.js';
+
+export interface NewTopic {
+  readonly name: string;
+  /** Replica broker ids per partition, already placed. */
+  readonly assignment: readonly (readonly number[])[];
+  readonly configs: ReadonlyMap<string, string>;
+  readonly internal?: boolean;
+}
+
+export type MetadataChange =
+  | { readonly kind: 'topic-created'; readonly topic: TopicMetadata }
+  | { readonly kind: 'topic-deleted'; readonly topic: TopicMetadata }
+  | { readonly kind: 'topic-changed'; readonly topic: TopicMetadata }
+  | { readonly kind: 'brokers-changed' };
+
+/**
+ * Where the cluster's metadata lives: brokers, topics with their configs, partition replicas,
+ * leaders, epochs and ISRs, and the producer id counter. Reads are synchronous from the store's
+ * current image; changes are asynchronous and every broker learns of them through `subscribe`.
+ * The embedded store serves a lone broker; the etcd store a cluster.
+ */
+export interface MetadataStore {
+  readonly clusterId: string;
+  start(): Promise<void>;
+  /** Announces this broker (once its listeners are bound) so clients and peers can reach it. */
+  registerBroker(registration: BrokerRegistration): Promise<void>;
+  close(): Promise<void>;
+
+  brokers(): readonly BrokerRegistration[];
+  controllerId(): number;
+  topics(): readonly TopicMetadata[];
+  topic(name: string): TopicMetadata | undefined;
+
+  createTopic(topic: NewTopic): Promise<TopicMetadata>;
+  deleteTopic(name: string): Promise<void>;
+  /** Appends partitions with the given replica assignments. */
+  createPartitions(name: string, assignment: readonly (readonly number[])[]): Promise<TopicMetadata>;
+  /** Replaces the topic's own settings. */
+  setTopicConfigs(name: string, configs: ReadonlyMap<string, string>): Promise<TopicMetadata>;
+  /** Replaces the state of one partition (leader, ISR, replicas) if its partition epoch still matches. */
+  updatePartition(name: string, state: PartitionState, expectedPartitionEpoch: number): Promise<boolean>;
+  /** Reserves a block of producer ids for this broker; returns the first. */
+  allocateProducerIds(count: number): Promise<number>;
+
+  subscribe(listener: (change: MetadataChange) => void): () => void;
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+
+/** A broker as the cluster knows it: where clients and other brokers reach it. */
+export interface BrokerRegistration {
+  readonly nodeId: number;
+  readonly rack: string | null;
+  readonly endpoints: readonly BrokerEndpoint[];
+}
+
+export interface BrokerEndpoint {
+  readonly listener: string;
+  readonly host: string;
+  readonly port: number;
+  readonly securityProtocol: string;
+}
+
+/** One partition's replicas and leadership, as the controller decided them. */
+export interface PartitionState {
+  readonly partition: number;
+  /** Replica broker ids; the first is the preferred leader. */
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  /** -1 when no replica can lead. */
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  /** Bumped on every change of this partition's state. */
+  readonly partitionEpoch: number;
+  /** Replicas being added and removed by a reassignment in progress. */
+  readonly addingReplicas: readonly number[];
+  readonly removingReplicas: readonly number[];
+}
+
+export interface TopicMetadata {
+  readonly name: string;
+  /** Kafka's topic id: 16 random bytes. */
+  readonly topicId: Buffer;
+  readonly partitions: readonly PartitionState[];
+  /** The topic's own settings (overrides of the broker defaults). */
+  readonly configs: ReadonlyMap<string, string>;
+  readonly internal: boolean;
+}
+
+export function newTopicId(): Buffer {
+  let id = randomBytes(16);
+  // The all-zero id means "no id" in the protocol.
+  while (id.every((b) => b === 0)) id = randomBytes(16);
+  return id;
+}
+
+/** Kafka prints topic ids as URL-safe base64 without padding. */
+export function topicIdString(id: Buffer): string {
+  return id.toString('base64url');
+}
+
+export const TOPIC_NAME_MAX_LENGTH = 249;
+
+/** Kafka's topic name rule: 1-249 characters of [a-zA-Z0-9._-], and not "." or "..". */
+export function topicNameProblem(name: string): string | undefined {
+  if (name.length === 0) return "Topic name is illegal, it can't be empty";
+  if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
+  if (name.length > TOPIC_NAME_MAX_LENGTH) {
+    return `Topic name is illegal, it can't be longer than ${TOPIC_NAME_MAX_LENGTH} characters, topic name: ${name}`;
+  }
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
+    return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
+  }
+  return undefined;
+}

@@ -1,0 +1,203 @@
+import { ACCEPTED_WITHOUT_EFFECT, BROKER_PROPERTIES, type BrokerPropertyName } from './broker-properties.js';
+import { ConfigError } from './config-error.js';
+import { parseListeners, parseProtocolMap, type Listener } from './listeners.js';
+import type { LogConfig } from '../storage/log-config.js';
+
+/** The broker's settings, parsed and validated, with Kafka's derived defaults resolved. */
+export interface BrokerConfig {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly rack: string | null;
+  readonly listeners: readonly Listener[];
+  readonly advertisedListeners: readonly Listener[];
+  readonly interBrokerListenerName: string;
+  readonly logDirs: readonly string[];
+  readonly numPartitions: number;
+  readonly defaultReplicationFactor: number;
+  readonly minInsyncReplicas: number;
+  readonly autoCreateTopicsEnable: boolean;
+  readonly deleteTopicEnable: boolean;
+  readonly socketRequestMaxBytes: number;
+  readonly retentionCheckIntervalMs: number;
+  readonly flushSchedulerIntervalMs: number;
+  readonly flushOffsetCheckpointIntervalMs: number;
+  readonly flushStartOffsetCheckpointIntervalMs: number;
+  readonly producerIdExpirationMs: number;
+  readonly producerIdExpirationCheckIntervalMs: number;
+  readonly logCleanerEnable: boolean;
+  readonly logCleanerBackoffMs: number;
+  readonly compressionType: string;
+  readonly uncleanLeaderElectionEnable: boolean;
+  readonly offsetsTopicNumPartitions: number;
+  readonly offsetsTopicReplicationFactor: number;
+  readonly offsetsTopicSegmentBytes: number;
+  readonly offsetsRetentionMinutes: number;
+  readonly offsetsRetentionCheckIntervalMs: number;
+  readonly offsetMetadataMaxBytes: number;
+  readonly groupInitialRebalanceDelayMs: number;
+  readonly groupMinSessionTimeoutMs: number;
+  readonly groupMaxSessionTimeoutMs: number;
+  readonly groupMaxSize: number;
+  readonly replicaLagTimeMaxMs: number;
+  readonly replicaFetchMaxBytes: number;
+  readonly replicaFetchWaitMaxMs: number;
+  readonly replicaFetchMinBytes: number;
+  readonly replicaFetchBackoffMs: number;
+  readonly autoLeaderRebalanceEnable: boolean;
+  readonly leaderImbalanceCheckIntervalSeconds: number;
+  readonly controlledShutdownEnable: boolean;
+  readonly connectionsMaxIdleMs: number;
+  readonly coordinatorEndpoints: readonly string[];
+  readonly metadataLeaseTtlSeconds: number;
+  readonly adminListener: { host: string; port: number } | null;
+  readonly logDirsCapacityBytes: number | undefined;
+  /** The broker-wide defaults of topic-level settings. */
+  readonly logDefaults: LogConfig;
+  /** Properties as given (after env and overrides), for DescribeConfigs on the broker. */
+  readonly raw: ReadonlyMap<string, string>;
+  /** Settings given that have no effect in Strata. */
+  readonly withoutEffect: readonly string[];
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * Validates properties and resolves them into a {@link BrokerConfig}. Unknown names and invalid
+ * values throw a {@link ConfigError} naming the setting.
+ */
+export function brokerConfigFrom(properties: ReadonlyMap<string, string>): BrokerConfig {
+  for (const name of properties.keys()) {
+    if (!(name in BROKER_PROPERTIES)) throw new ConfigError(name, 'is not a setting Strata knows');
+  }
+  const given = (name: BrokerPropertyName): boolean => properties.has(name);
+  function get<T>(name: BrokerPropertyName): T {
+    const definition = BROKER_PROPERTIES[name] as { parse: (n: string, t: string) => T; default?: string };
+    const text = properties.get(name) ?? definition.default;
+    if (text === undefined) return undefined as T;
+    return definition.parse(name, text);
+  }
+
+  const nodeId = get<number | undefined>('node.id') ?? get<number | undefined>('broker.id');
+  if (nodeId === undefined) throw new ConfigError('node.id', 'is required');
+  if (given('node.id') && given('broker.id') && get<number>('node.id') !== get<number>('broker.id')) {
+    throw new ConfigError('broker.id', 'differs from node.id');
+  }
+  const protocolMap = parseProtocolMap(get<string[]>('listener.security.protocol.map'));
+  const listeners = parseListeners('listeners', get<string>('listeners'), protocolMap);
+  if (listeners.length === 0) throw new ConfigError('listeners', 'must name at least one listener');
+  const advertisedText = get<string | undefined>('advertised.listeners');
+  const advertisedListeners = advertisedText
+    ? parseListeners('advertised.listeners', advertisedText, protocolMap)
+    : listeners;
+  for (const a of advertisedListeners) {
+    if (!listeners.some((l) => l.name === a.name)) {
+      throw new ConfigError('advertised.listeners', `listener ${a.name} is not in listeners`);
+    }
+  }
+  const interBrokerListenerName = (
+    get<string | undefined>('inter.broker.listener.name') || listeners[0]!.name
+  ).toUpperCase();
+  if (!listeners.some((l) => l.name === interBrokerListenerName)) {
+    throw new ConfigError('inter.broker.listener.name', `${interBrokerListenerName} is not in listeners`);
+  }
+  const logDirsList = get<string[] | undefined>('log.dirs');
+  const logDirs = logDirsList && logDirsList.length > 0 ? logDirsList : [get<string>('log.dir')];
+
+  const retentionMs =
+    get<number | undefined>('log.retention.ms') ??
+    (given('log.retention.minutes')
+      ? get<number>('log.retention.minutes') * 60_000
+      : get<number>('log.retention.hours') * HOUR_MS);
+  const rollMs = get<number | undefined>('log.roll.ms') ?? get<number>('log.roll.hours') * HOUR_MS;
+  const flushMessages =
+    get<number | undefined>('flush.messages') ?? get<number>('log.flush.interval.messages');
+  const flushMs =
+    get<number | undefined>('flush.ms') ??
+    get<number | undefined>('log.flush.interval.ms') ??
+    get<number>('log.flush.scheduler.interval.ms');
+  const segmentBytes = get<number>('log.segment.bytes');
+  const messageMaxBytes = get<number>('message.max.bytes');
+
+  const adminText = get<string | undefined>('admin.listener');
+  let adminListener: BrokerConfig['adminListener'] = null;
+  if (adminText) {
+    const match = /^(.*):(\d+)$/.exec(adminText);
+    if (!match || Number(match[2]) > 65535)
+      throw new ConfigError('admin.listener', `"${adminText}" is not host:port`);
+    adminListener = { host: match[1]!, port: Number(match[2]) };
+  }
+
+  const socketRequestMaxBytes = get<number>('socket.request.max.bytes');
+  if (messageMaxBytes > socketRequestMaxBytes) {
+    throw new ConfigError(
+      'message.max.bytes',
+      `${messageMaxBytes} exceeds socket.request.max.bytes (${socketRequestMaxBytes})`,
+    );
+  }
+
+  return {
+    nodeId,
+    clusterId: get('cluster.id'),
+    rack: get<string | undefined>('broker.rack') || null,
+    listeners,
+    advertisedListeners,
+    interBrokerListenerName,
+    logDirs,
+    numPartitions: get('num.partitions'),
+    defaultReplicationFactor: get('default.replication.factor'),
+    minInsyncReplicas: get('min.insync.replicas'),
+    autoCreateTopicsEnable: get('auto.create.topics.enable'),
+    deleteTopicEnable: get('delete.topic.enable'),
+    socketRequestMaxBytes,
+    retentionCheckIntervalMs: get('log.retention.check.interval.ms'),
+    flushSchedulerIntervalMs: get('log.flush.scheduler.interval.ms'),
+    flushOffsetCheckpointIntervalMs: get('log.flush.offset.checkpoint.interval.ms'),
+    flushStartOffsetCheckpointIntervalMs: get('log.flush.start.offset.checkpoint.interval.ms'),
+    producerIdExpirationMs: get('producer.id.expiration.ms'),
+    producerIdExpirationCheckIntervalMs: get('producer.id.expiration.check.interval.ms'),
+    logCleanerEnable: get('log.cleaner.enable'),
+    logCleanerBackoffMs: get('log.cleaner.backoff.ms'),
+    compressionType: get('compression.type'),
+    uncleanLeaderElectionEnable: get('unclean.leader.election.enable'),
+    offsetsTopicNumPartitions: get('offsets.topic.num.partitions'),
+    offsetsTopicReplicationFactor: get('offsets.topic.replication.factor'),
+    offsetsTopicSegmentBytes: get('offsets.topic.segment.bytes'),
+    offsetsRetentionMinutes: get('offsets.retention.minutes'),
+    offsetsRetentionCheckIntervalMs: get('offsets.retention.check.interval.ms'),
+    offsetMetadataMaxBytes: get('offset.metadata.max.bytes'),
+    groupInitialRebalanceDelayMs: get('group.initial.rebalance.delay.ms'),
+    groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
+    groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),
+    groupMaxSize: get('group.max.size'),
+    replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
+    replicaFetchMaxBytes: get('replica.fetch.max.bytes'),
+    replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),
+    replicaFetchMinBytes: get('replica.fetch.min.bytes'),
+    replicaFetchBackoffMs: get('replica.fetch.backoff.ms'),
+    autoLeaderRebalanceEnable: get('auto.leader.rebalance.enable'),
+    leaderImbalanceCheckIntervalSeconds: get('leader.imbalance.check.interval.seconds'),
+    controlledShutdownEnable: get('controlled.shutdown.enable'),
+    connectionsMaxIdleMs: get('connections.max.idle.ms'),
+    coordinatorEndpoints: get<string[] | undefined>('coordinator.endpoints') ?? [],
+    metadataLeaseTtlSeconds: get('metadata.lease.ttl.seconds'),
+    adminListener,
+    logDirsCapacityBytes: get('log.dirs.capacity.bytes'),
+    logDefaults: {
+      segmentBytes,
+      segmentMs: rollMs,
+      retentionMs,
+      retentionBytes: get('log.retention.bytes'),
+      indexIntervalBytes: get('log.index.interval.bytes'),
+      maxMessageBytes: messageMaxBytes,
+      flushMessages,
+      flushMs,
+      messageTimestampType: get('log.message.timestamp.type'),
+      cleanupPolicy: get('log.cleanup.policy'),
+      deleteRetentionMs: get('log.cleaner.delete.retention.ms'),
+      minCompactionLagMs: get('log.cleaner.min.compaction.lag.ms'),
+      minCleanableDirtyRatio: get('log.cleaner.min.cleanable.ratio'),
+    },
+    raw: properties,
+    withoutEffect: ACCEPTED_WITHOUT_EFFECT.filter((name) => properties.has(name)),
+  };
+}
