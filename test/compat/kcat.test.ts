@@ -28,7 +28,11 @@ describe('kcat', () => {
     const input = ['k1:v1', 'k2:v2', 'k3:v3'].join('\n') + '\n';
     await kcat(['-P', '-t', 'keyed', '-p', '1', '-K', ':', '-H', 'source=kcat', '-H', 'n=1'], input);
     const out = await kcat(['-C', '-t', 'keyed', '-p', '1', '-o', 'beginning', '-e', '-f', '%k=%s|%h|%o\\n']);
-    expect(out.trim().split('\n')).toEqual(['k1=v1|source=kcat,n=1|0', 'k2=v2|source=kcat,n=1|1', 'k3=v3|source=kcat,n=1|2']);
+    expect(out.trim().split('\n')).toEqual([
+      'k1=v1|source=kcat,n=1|0',
+      'k2=v2|source=kcat,n=1|1',
+      'k3=v3|source=kcat,n=1|2',
+    ]);
   });
 
   it('reads from the end with -o end and from an offset', async () => {

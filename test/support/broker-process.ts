@@ -94,7 +94,12 @@ export class BrokerProcess {
       ...options.properties,
     };
     const propertiesFile = join(dataDir, 'server.properties');
-    writeFileSync(propertiesFile, Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    writeFileSync(
+      propertiesFile,
+      Object.entries(properties)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+    );
     const child = spawn(process.execPath, [BROKER_BIN, propertiesFile], {
       env: { ...process.env, STRATA_LOG_LEVEL: 'info', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,7 +108,9 @@ export class BrokerProcess {
     const started = await Promise.race([
       broker.waitForLog((l) => l.msg === 'broker started', 60_000),
       broker.exited.then((code) => {
-        throw new Error(`broker exited with ${code} before starting: ${broker.stderr}${broker.lines.map((l) => JSON.stringify(l)).join('\n')}`);
+        throw new Error(
+          `broker exited with ${code} before starting: ${broker.stderr}${broker.lines.map((l) => JSON.stringify(l)).join('\n')}`,
+        );
       }),
     ]);
     broker.port = Number(/:(\d+)$/.exec(started.listeners![0]!)![1]);
@@ -124,7 +131,10 @@ export class BrokerProcess {
     const seen = this.lines.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching broker log line within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching broker log line within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push({
         test,
         resolve: (line) => {
@@ -179,7 +189,10 @@ export async function runBrokerExpectingExit(
   const file = join(dir, 'server.properties');
   writeFileSync(file, propertiesText);
   try {
-    const child = spawn(process.execPath, [BROKER_BIN, file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BROKER_BIN, file, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     running.add(child);
     let stdout = '';
     let stderr = '';
