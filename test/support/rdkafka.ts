@@ -16,8 +16,9 @@ export async function produceAll(
   topic: string,
   values: readonly string[],
   partition: number | null = null,
+  topicConfig: RdKafka.ProducerTopicConfig = {},
 ): Promise<Delivery[]> {
-  const producer = new rdkafka.Producer({ ...config, dr_cb: true }, {});
+  const producer = new rdkafka.Producer({ ...config, dr_cb: true }, topicConfig);
   await new Promise<void>((resolve, reject) =>
     producer.connect({}, (error) => (error ? reject(error) : resolve())),
   );
