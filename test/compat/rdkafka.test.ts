@@ -32,12 +32,9 @@ describe('librdkafka', () => {
 
   it('consumes from an offset in the middle', async () => {
     const values = Array.from({ length: 50 }, (_, i) => `mid-${i}`);
-    await produceAll(
-      { 'bootstrap.servers': broker.bootstrap, 'request.required.acks': 1 },
-      'rdkafka-middle',
-      values,
-      1,
-    );
+    await produceAll({ 'bootstrap.servers': broker.bootstrap }, 'rdkafka-middle', values, 1, {
+      'request.required.acks': 1,
+    });
     const messages = await consumeAssigned(broker.bootstrap, 'rdkafka-middle', 1, 30, 20);
     expect(messages.map((m) => m.offset)).toEqual(Array.from({ length: 20 }, (_, i) => 30 + i));
   });
