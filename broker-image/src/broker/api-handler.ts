@@ -9,6 +9,8 @@ import type { RequestHeader } from '../protocol/headers.js';
 import type { ApiDefinition, RequestOf, ResponseOf } from '../protocol/schema/api.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { Clock } from '../util/clock.js';
+import type { GroupCoordinator } from '../groups/group-coordinator.js';
+import type { OffsetsTopic } from './offsets-topic.js';
 import type { ReplicaManager } from './replica-manager.js';
 
 /** What handlers reach the rest of the broker through. */
@@ -22,6 +24,8 @@ export interface BrokerServices {
   readonly replicaManager: ReplicaManager;
   readonly topicAdmin: TopicAdmin;
   readonly producerIds: ProducerIdManager;
+  readonly groups: GroupCoordinator;
+  readonly offsetsTopic: OffsetsTopic;
   /** The APIs this broker serves, for ApiVersions. */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
 }

@@ -14,7 +14,11 @@ import { nodeFileSystem, type StorageFileSystem } from '../storage/file-system.j
 import { LogManager } from '../storage/log-manager.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { BrokerServices } from './api-handler.js';
+import { GroupCoordinator } from '../groups/group-coordinator.js';
+import { OFFSETS_TOPIC } from '../groups/coordinator-key.js';
+import type { TopicMetadata } from '../cluster/metadata.js';
 import { brokerHandlers } from './handlers/index.js';
+import { OffsetsTopic } from './offsets-topic.js';
 import { ReplicaManager } from './replica-manager.js';
 import { SocketServer, type BoundListener } from './socket-server.js';
 
@@ -45,6 +49,7 @@ export class Broker {
   readonly logManager: LogManager;
   readonly metadata: MetadataStore;
   readonly replicaManager: ReplicaManager;
+  readonly groups: GroupCoordinator;
   private readonly socketServer: SocketServer;
   private readonly adminServer: AdminServer;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -83,6 +88,14 @@ export class Broker {
     });
     this.metadata = new EmbeddedMetadataStore(this.fs, config.logDirs[0]!, config.nodeId, config.clusterId);
     this.replicaManager = new ReplicaManager(config, this.logManager, this.clock, this.logger, this.metrics);
+    const topicAdmin = new TopicAdmin(config, this.metadata);
+    const offsetsTopic = new OffsetsTopic(config, this.metadata, topicAdmin, this.replicaManager);
+    this.groups = new GroupCoordinator(
+      config,
+      offsetsTopic,
+      this.clock,
+      this.logger.child({ component: 'groups' }),
+    );
     const services: BrokerServices = {
       config,
       clock: this.clock,
@@ -91,8 +104,10 @@ export class Broker {
       metadata: this.metadata,
       logManager: this.logManager,
       replicaManager: this.replicaManager,
-      topicAdmin: new TopicAdmin(config, this.metadata),
+      topicAdmin,
       producerIds: new ProducerIdManager(this.metadata),
+      groups: this.groups,
+      offsetsTopic,
       handlers: brokerHandlers(),
     };
     this.socketServer = new SocketServer(services);
@@ -116,7 +131,7 @@ export class Broker {
       if (!topic || tp.partition >= topic.partitions.length) return undefined;
       return logConfigFor(topic.configs, config);
     });
-    for (const topic of this.metadata.topics()) this.replicaManager.applyTopic(topic);
+    for (const topic of this.metadata.topics()) this.applyTopic(topic);
     this.unsubscribe = this.metadata.subscribe((change) => this.onMetadataChange(change));
 
     const listeners = await this.socketServer.start(config.listeners);
@@ -156,14 +171,25 @@ export class Broker {
     switch (change.kind) {
       case 'topic-created':
       case 'topic-changed':
-        this.replicaManager.applyTopic(change.topic);
+        this.applyTopic(change.topic);
         return;
       case 'topic-deleted':
         this.replicaManager.removeTopic(change.topic);
         this.logManager.checkpointRecoveryPoints();
+        void this.groups.onTopicsDeleted(new Set([change.topic.name]));
         return;
       case 'brokers-changed':
         return;
+    }
+  }
+
+  /** Local replicas follow the topic; the group coordinator follows `__consumer_offsets` leadership. */
+  private applyTopic(topic: TopicMetadata): void {
+    this.replicaManager.applyTopic(topic);
+    if (topic.name !== OFFSETS_TOPIC) return;
+    for (const p of topic.partitions) {
+      if (p.leader === this.config.nodeId) this.groups.loadPartition(p.partition);
+      else this.groups.unloadPartition(p.partition);
     }
   }
 
@@ -204,6 +230,7 @@ export class Broker {
       this.ready = false;
       for (const timer of this.timers) clearInterval(timer);
       await this.socketServer.stop();
+      this.groups.shutdown();
       this.replicaManager.shutdown();
       this.unsubscribe?.();
       await this.logManager.shutdown();

@@ -34,6 +34,7 @@ export interface BrokerConfig {
   readonly offsetsRetentionMinutes: number;
   readonly offsetsRetentionCheckIntervalMs: number;
   readonly offsetMetadataMaxBytes: number;
+  readonly offsetsCommitTimeoutMs: number;
   readonly groupInitialRebalanceDelayMs: number;
   readonly groupMinSessionTimeoutMs: number;
   readonly groupMaxSessionTimeoutMs: number;
@@ -165,6 +166,7 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     offsetsRetentionMinutes: get('offsets.retention.minutes'),
     offsetsRetentionCheckIntervalMs: get('offsets.retention.check.interval.ms'),
     offsetMetadataMaxBytes: get('offset.metadata.max.bytes'),
+    offsetsCommitTimeoutMs: get('offsets.commit.timeout.ms'),
     groupInitialRebalanceDelayMs: get('group.initial.rebalance.delay.ms'),
     groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),

@@ -170,6 +170,15 @@ export class KafkaError extends Error {
   }
 }
 
+const NAMES_BY_CODE = new Map<number, ErrorName>(
+  Object.entries(ERROR_CODES).map(([name, code]) => [code, name as ErrorName]),
+);
+
+/** The error for a wire code (for codes that come back from another component). */
+export function kafkaErrorFromCode(code: number, message?: string | null): KafkaError {
+  return new KafkaError(NAMES_BY_CODE.get(code) ?? 'UNKNOWN_SERVER_ERROR', message ?? undefined);
+}
+
 /** The Kafka error code for anything thrown while serving a request. */
 export function errorCodeOf(error: unknown): number {
   return error instanceof KafkaError ? error.errorCode : ERROR_CODES.UNKNOWN_SERVER_ERROR;

@@ -4,15 +4,26 @@ import { apiVersionsHandler } from './api-versions.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteRecordsHandler } from './delete-records.js';
+import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
+import { describeGroupsHandler } from './describe-groups.js';
 import { fetchHandler } from './fetch.js';
+import { findCoordinatorHandler } from './find-coordinator.js';
+import { heartbeatHandler } from './heartbeat.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { initProducerIdHandler } from './init-producer-id.js';
+import { joinGroupHandler } from './join-group.js';
+import { leaveGroupHandler } from './leave-group.js';
+import { listGroupsHandler } from './list-groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
+import { offsetCommitHandler } from './offset-commit.js';
+import { offsetDeleteHandler } from './offset-delete.js';
+import { offsetFetchHandler } from './offset-fetch.js';
 import { produceHandler } from './produce.js';
+import { syncGroupHandler } from './sync-group.js';
 
 /** Every API this broker serves, by key. ApiVersions advertises exactly these. */
 export function brokerHandlers(): Map<number, AnyApiHandler> {
@@ -31,6 +42,17 @@ export function brokerHandlers(): Map<number, AnyApiHandler> {
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,
+    findCoordinatorHandler,
+    joinGroupHandler,
+    syncGroupHandler,
+    heartbeatHandler,
+    leaveGroupHandler,
+    offsetCommitHandler,
+    offsetFetchHandler,
+    describeGroupsHandler,
+    listGroupsHandler,
+    deleteGroupsHandler,
+    offsetDeleteHandler,
   ];
   return new Map(handlers.map((h) => [h.api.apiKey, h]));
 }
