@@ -11,6 +11,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-error.js';
 import { logConfigFor } from '../config/topic-configs.js';
 import { nodeFileSystem, type StorageFileSystem } from '../storage/file-system.js';
+import { LogCleaner } from '../storage/log-cleaner.js';
 import { LogManager } from '../storage/log-manager.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { BrokerServices } from './api-handler.js';

@@ -4,6 +4,7 @@ import { KafkaError } from '../protocol/errors.js';
 import type { Clock } from '../util/clock.js';
 import { readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
 import type { StorageFileSystem } from './file-system.js';
+import type { LogCleaner } from './log-cleaner.js';
 import type { LogConfig } from './log-config.js';
 import { PartitionLog } from './partition-log.js';
 import { parseTopicPartitionDir, topicPartitionKey, type TopicPartition } from './topic-partition.js';
@@ -11,6 +12,7 @@ import { parseTopicPartitionDir, topicPartitionKey, type TopicPartition } from '
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
+export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
 
 export interface LogManagerOptions {
   readonly fs: StorageFileSystem;
@@ -57,6 +59,7 @@ export class LogManager {
       const cleanShutdown = fs.existsSync(markerPath);
       const recoveryPoints = readOffsetCheckpoint(fs, join(dir, RECOVERY_POINT_CHECKPOINT));
       const logStartOffsets = readOffsetCheckpoint(fs, join(dir, LOG_START_OFFSET_CHECKPOINT));
+      const cleanerOffsets = readOffsetCheckpoint(fs, join(dir, CLEANER_OFFSET_CHECKPOINT));
       const started = clock.now();
       let recovered = 0;
       for (const name of fs.readdirSync(dir)) {
@@ -97,6 +100,7 @@ export class LogManager {
             }
           },
         });
+        log.firstDirtyOffset = Math.max(log.logStartOffset, cleanerOffsets.get(key) ?? 0);
         this.logs.set(key, log);
         this.dirOf.set(key, dir);
       }
@@ -204,6 +208,24 @@ export class LogManager {
     );
   }
 
+  /** Compacts every compacted log that is dirty enough; returns how many were cleaned. */
+  async runCleaner(cleaner: LogCleaner): Promise<number> {
+    let cleaned = 0;
+    for (const log of [...this.logs.values()]) {
+      if (!this.logs.has(log.key)) continue;
+      try {
+        if (await cleaner.maybeClean(log, this.options.clock.now())) cleaned++;
+      } catch (error) {
+        this.options.logger.error(
+          { err: error, partition: log.key },
+          'compaction failed; the log is left as it was',
+        );
+      }
+    }
+    if (cleaned > 0) this.writeCheckpointPerDir(CLEANER_OFFSET_CHECKPOINT, (log) => log.firstDirtyOffset);
+    return cleaned;
+  }
+
   expireProducers(): void {
     const now = this.options.clock.now();
     for (const log of this.logs.values()) log.producerState.expire(now, this.options.producerIdExpirationMs);
@@ -240,6 +262,7 @@ export class LogManager {
     for (const log of logs) log.close();
     this.checkpointRecoveryPoints();
     this.checkpointLogStartOffsets();
+    this.writeCheckpointPerDir(CLEANER_OFFSET_CHECKPOINT, (log) => log.firstDirtyOffset);
     if (!this.offline) {
       for (const dir of this.options.logDirs)
         this.options.fs.writeFileAtomicSync(join(dir, CLEAN_SHUTDOWN_FILE), '');

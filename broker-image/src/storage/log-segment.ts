@@ -46,6 +46,7 @@ export interface RecoveryResult {
 }
 
 const SCAN_CHUNK = 64 * 1024;
+const READ_CHUNK = 1024 * 1024;
 
 /**
  * One segment of a partition's log: `<base offset>.log` plus its offset and time indexes.
@@ -286,6 +287,31 @@ export class LogSegment {
       if (location.size < RECORD_BATCH_HEADER_SIZE) return;
       yield location;
       position += location.size;
+    }
+  }
+
+  /** Every whole batch from `position` on, read in large chunks (compaction, loading). */
+  *batches(position = 0): Generator<RecordBatch> {
+    let at = position;
+    while (at < this.size) {
+      const chunk = this.readAt(at, Math.min(READ_CHUNK, this.size - at));
+      const whole = wholeBatchesLength(chunk);
+      if (whole === 0) {
+        // A batch larger than the chunk: read exactly that batch.
+        if (chunk.length < LOG_OVERHEAD) return;
+        const size = LOG_OVERHEAD + chunk.readInt32BE(LENGTH_OFFSET);
+        if (size < RECORD_BATCH_HEADER_SIZE || at + size > this.size) return;
+        yield new RecordBatch(this.readAt(at, size));
+        at += size;
+        continue;
+      }
+      let inChunk = 0;
+      while (inChunk < whole) {
+        const size = LOG_OVERHEAD + chunk.readInt32BE(inChunk + LENGTH_OFFSET);
+        yield new RecordBatch(chunk.subarray(inChunk, inChunk + size));
+        inChunk += size;
+      }
+      at += whole;
     }
   }
 

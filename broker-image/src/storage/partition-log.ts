@@ -1,10 +1,16 @@
 import { KafkaError } from '../protocol/errors.js';
-import { validateProducedRecords, type RecordBatch } from '../protocol/records/record-batch.js';
+import { batchesOf, validateProducedRecords, type RecordBatch } from '../protocol/records/record-batch.js';
 import { recordsOf } from '../protocol/records/records.js';
 import type { StorageFileSystem } from './file-system.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
-import { LOG_SUFFIX, LogSegment, type BatchLocation, type RecoveryResult } from './log-segment.js';
+import {
+  LOG_SUFFIX,
+  LogSegment,
+  segmentFileName,
+  type BatchLocation,
+  type RecoveryResult,
+} from './log-segment.js';
 import { ProducerStateManager } from './producer-state.js';
 import { topicPartitionKey, type TopicPartition } from './topic-partition.js';
 
@@ -50,6 +56,8 @@ export class PartitionLog {
   private unflushedMessages = 0;
   private lastFlushTime: number;
   logStartOffset: number;
+  /** Compaction: offsets below this have been cleaned (Kafka's cleaner checkpoint). */
+  firstDirtyOffset = 0;
   /** Offsets below this are known to be on disk (fsynced). */
   recoveryPoint: number;
   /** Offsets below this are committed: visible to consumers. */
@@ -102,11 +110,14 @@ export class PartitionLog {
     const { fs, dir, config, now } = options;
     const segmentOptions = { indexIntervalBytes: config.indexIntervalBytes };
 
-    // Pass 1: leftovers (temporary files from an interrupted atomic write).
+    // Pass 1: leftovers (temporary files from an interrupted atomic write or cleaning), then
+    // finish any swap of cleaned data that was complete when the broker stopped.
     for (const name of fs.readdirSync(dir)) {
-      if (name.endsWith('.tmp') || name.endsWith('.deleted') || name.endsWith('.cleaned'))
+      if (name.endsWith('.tmp') || name.endsWith('.deleted') || name.endsWith(CLEANED_SUFFIX))
         fs.unlinkSync(`${dir}/${name}`);
     }
+    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(SWAP_SUFFIX)))
+      completeSwap(fs, dir, name);
 
     // Pass 2: open segments; validate everything from the segment holding the recovery point.
     const baseOffsets = fs
@@ -193,6 +204,7 @@ export class PartitionLog {
    */
   async appendAsLeader(records: Buffer, leaderEpoch: number, now: number): Promise<AppendResult> {
     const batches = validateProducedRecords(records, this.config.maxMessageBytes);
+    if (this.config.cleanupPolicy.includes('compact')) requireKeys(batches, this.key);
     const check = this.producerState.check(batches);
     if (check.duplicate) {
       return {
@@ -498,6 +510,80 @@ export class PartitionLog {
     this.fs.rmSync(this.dir);
   }
 
+  /**
+   * Segments compaction may rewrite: every segment before the active one that is wholly below
+   * the high watermark, up to the first holding records younger than `min.compaction.lag.ms`.
+   */
+  cleanableSegments(now: number): LogSegment[] {
+    const out: LogSegment[] = [];
+    for (const segment of this.segments.slice(0, -1)) {
+      if (segment.nextOffset > this.highWatermark) break;
+      if (now - segment.maxTimestamp < this.config.minCompactionLagMs) break;
+      out.push(segment);
+    }
+    return out;
+  }
+
+  /**
+   * Replaces consecutive `group` segments by one segment holding `batches` (their retained
+   * batches, offsets unchanged). Crash-safe in Kafka's way: the data is written to a `.cleaned`
+   * file and synced, renamed to `.swap` (now complete), the old segments are deleted, and the
+   * swap is renamed into place; a start-up finds and finishes an interrupted swap.
+   */
+  async replaceSegments(
+    group: readonly LogSegment[],
+    batches: readonly Buffer[],
+    now: number,
+  ): Promise<boolean> {
+    const isCurrent = (): boolean => {
+      const index = this.segments.indexOf(group[0]!);
+      return (
+        index >= 0 &&
+        group.every((s, i) => this.segments[index + i] === s) &&
+        !group.includes(this.activeSegment)
+      );
+    };
+    if (!isCurrent())
+      throw new Error('segments to replace must be consecutive, inactive segments of this log');
+    const base = group[0]!.baseOffset;
+    const cleanedPath = `${this.dir}/${segmentFileName(base, LOG_SUFFIX)}${CLEANED_SUFFIX}`;
+    const fd = this.fs.openSync(cleanedPath, 'w');
+    try {
+      let position = 0;
+      for (const batch of batches) {
+        let written = 0;
+        while (written < batch.length)
+          written += this.fs.writeSync(fd, batch, written, batch.length - written, position + written);
+        position += batch.length;
+      }
+      await this.fs.fsync(fd);
+    } finally {
+      this.fs.closeSync(fd);
+    }
+    if (!isCurrent()) {
+      // Retention removed some of these segments meanwhile: this cleaning is void.
+      this.fs.unlinkSync(cleanedPath);
+      return false;
+    }
+    const index = this.segments.indexOf(group[0]!);
+    const swapPath = `${this.dir}/${segmentFileName(base, LOG_SUFFIX)}${SWAP_SUFFIX}`;
+    this.fs.renameSync(cleanedPath, swapPath);
+    this.fs.syncDirSync(this.dir);
+    for (const segment of group) segment.delete();
+    this.fs.renameSync(swapPath, `${this.dir}/${segmentFileName(base, LOG_SUFFIX)}`);
+    this.fs.syncDirSync(this.dir);
+    const { segment } = LogSegment.open(
+      this.fs,
+      this.dir,
+      base,
+      { indexIntervalBytes: this.config.indexIntervalBytes },
+      now,
+      false,
+    );
+    this.segments.splice(index, group.length, segment);
+    return true;
+  }
+
   /** Visits every batch header of the log, oldest first (producer state replay, compaction). */
   *batches(): Generator<BatchLocation & { segment: LogSegment }> {
     for (const segment of this.segments) for (const batch of segment.scan()) yield { ...batch, segment };
@@ -505,3 +591,43 @@ export class PartitionLog {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A compacted topic keeps the latest record per key, so every record needs one. */
+function requireKeys(batches: readonly RecordBatch[], partition: string): void {
+  for (const batch of batches) {
+    for (const record of recordsOf(batch)) {
+      if (record.key === null) {
+        throw new KafkaError(
+          'INVALID_RECORD',
+          `Compacted topic cannot accept message without key in topic partition ${partition}.`,
+        );
+      }
+    }
+  }
+}
+const CLEANED_SUFFIX = '.cleaned';
+const SWAP_SUFFIX = '.swap';
+
+/**
+ * Finishes a swap interrupted by a crash: the `.swap` file holds complete cleaned data for the
+ * offsets it covers, so any old segment whose base offset lies in that range is deleted and the
+ * swap takes its place.
+ */
+function completeSwap(fs: StorageFileSystem, dir: string, name: string): void {
+  const base = Number(name.slice(0, name.indexOf('.')));
+  const swapPath = `${dir}/${name}`;
+  let last = base;
+  for (const batch of batchesOf(fs.readFileSync(swapPath))) last = batch.lastOffset;
+  for (const other of fs.readdirSync(dir)) {
+    if (!other.endsWith(LOG_SUFFIX)) continue;
+    const otherBase = Number(other.slice(0, -LOG_SUFFIX.length));
+    if (otherBase >= base && otherBase <= last) {
+      for (const suffix of [LOG_SUFFIX, '.index', '.timeindex']) {
+        const path = `${dir}/${segmentFileName(otherBase, suffix)}`;
+        if (fs.existsSync(path)) fs.unlinkSync(path);
+      }
+    }
+  }
+  fs.renameSync(swapPath, `${dir}/${segmentFileName(base, LOG_SUFFIX)}`);
+  fs.syncDirSync(dir);
+}
