@@ -11,16 +11,18 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Reads a partition with assign/seek (no consumer group), printing "<offset> <key> <value>" for
- * each record until it has `count` records or `timeoutMs` passes.
+ * each record until it has `count` records (or, with count "all", until it reaches the partition's
+ * end offset as of the start) or `timeoutMs` passes.
  *
- * Usage: AssignSeekConsumer <bootstrap> <topic> <partition> <offset|earliest|latest> <count> <timeoutMs>
+ * Usage: AssignSeekConsumer <bootstrap> <topic> <partition> <offset|earliest|latest> <count|all> <timeoutMs>
  */
 public final class AssignSeekConsumer {
   public static void main(String[] args) {
     String bootstrap = args[0];
     TopicPartition tp = new TopicPartition(args[1], Integer.parseInt(args[2]));
     String start = args[3];
-    long count = Long.parseLong(args[4]);
+    boolean toEnd = args[4].equals("all");
+    long count = toEnd ? Long.MAX_VALUE : Long.parseLong(args[4]);
     long deadline = System.currentTimeMillis() + Long.parseLong(args[5]);
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -35,7 +37,8 @@ public final class AssignSeekConsumer {
         case "latest" -> consumer.seekToEnd(List.of(tp));
         default -> consumer.seek(tp, Long.parseLong(start));
       }
-      while (seen < count && System.currentTimeMillis() < deadline) {
+      long end = toEnd ? consumer.endOffsets(List.of(tp)).get(tp) : Long.MAX_VALUE;
+      while (seen < count && System.currentTimeMillis() < deadline && (!toEnd || consumer.position(tp) < end)) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
           if (seen == count) break;
           System.out.println(r.offset() + " " + r.key() + " " + r.value());

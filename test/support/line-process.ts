@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/**
+ * A long-running child process whose stdout lines are collected, with waits on what it printed.
+ * Killed on `stop()` and when the test process exits.
+ */
+export class LineProcess {
+  readonly lines: string[] = [];
+  stderr = '';
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+  private waiters: { test: () => boolean; resolve: () => void }[] = [];
+
+  constructor(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const kill = (): void => void this.child.kill('SIGKILL');
+    process.once('exit', kill);
+    let buffered = '';
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stdout!.on('data', (text: string) => {
+      buffered += text;
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      this.lines.push(...parts);
+      this.check();
+    });
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (text: string) => (this.stderr += text));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        process.off('exit', kill);
+        resolve(code);
+        this.check();
+      }),
+    );
+  }
+
+  private check(): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.test()) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /** Resolves once `test` holds (checked after every line), or rejects after `timeoutMs`. */
+  waitFor(test: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what}\n${this.stderr.slice(-2000)}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        test,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  count(prefix: string): number {
+    let n = 0;
+    for (const l of this.lines) if (l.startsWith(prefix)) n++;
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
