@@ -198,14 +198,19 @@ export class Broker {
     const c = this.config;
     const every = (ms: number, name: string, task: () => void | Promise<void>): void => {
       if (ms <= 0 || ms >= Number.MAX_SAFE_INTEGER) return;
+      let running = false;
       const timer = setInterval(
         () => {
+          if (running) return; // a slow run is never overlapped by the next
+          running = true;
           Promise.resolve()
             .then(task)
-            .catch((error: unknown) => this.logger.error({ err: error }, `${name} failed`));
+            .catch((error: unknown) => this.logger.error({ err: error }, `${name} failed`))
+            .finally(() => (running = false));
         },
         Math.min(ms, 2 ** 31 - 1),
       );
+
       timer.unref();
       this.timers.push(timer);
     };
@@ -222,6 +227,15 @@ export class Broker {
     );
     every(c.producerIdExpirationCheckIntervalMs, 'producer id expiration', () =>
       this.logManager.expireProducers(),
+    );
+    if (c.logCleanerEnable) {
+      const cleaner = new LogCleaner(this.logger.child({ component: 'cleaner' }));
+      every(c.logCleanerBackoffMs, 'log cleaner', () =>
+        this.logManager.runCleaner(cleaner).then(() => undefined),
+      );
+    }
+    every(c.offsetsRetentionCheckIntervalMs, 'offset expiration', () =>
+      this.groups.expireOffsets().then(() => undefined),
     );
   }
 
