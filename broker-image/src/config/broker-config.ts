@@ -26,7 +26,6 @@ export interface BrokerConfig {
   readonly producerIdExpirationCheckIntervalMs: number;
   readonly logCleanerEnable: boolean;
   readonly logCleanerBackoffMs: number;
-  readonly compressionType: string;
   readonly uncleanLeaderElectionEnable: boolean;
   readonly offsetsTopicNumPartitions: number;
   readonly offsetsTopicReplicationFactor: number;
@@ -158,7 +157,6 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     producerIdExpirationCheckIntervalMs: get('producer.id.expiration.check.interval.ms'),
     logCleanerEnable: get('log.cleaner.enable'),
     logCleanerBackoffMs: get('log.cleaner.backoff.ms'),
-    compressionType: get('compression.type'),
     uncleanLeaderElectionEnable: get('unclean.leader.election.enable'),
     offsetsTopicNumPartitions: get('offsets.topic.num.partitions'),
     offsetsTopicReplicationFactor: get('offsets.topic.replication.factor'),
@@ -198,7 +196,9 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
       deleteRetentionMs: get('log.cleaner.delete.retention.ms'),
       minCompactionLagMs: get('log.cleaner.min.compaction.lag.ms'),
       minCleanableDirtyRatio: get('log.cleaner.min.cleanable.ratio'),
+      compressionType: get('compression.type'),
     },
+
     raw: properties,
     withoutEffect: ACCEPTED_WITHOUT_EFFECT.filter((name) => properties.has(name)),
   };

@@ -31,7 +31,7 @@ export const TOPIC_CONFIGS: Record<string, TopicConfigDefinition> = {
   'compression.type': {
     parse: oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'),
     synonyms: ['compression.type'],
-    brokerDefault: (b) => b.compressionType,
+    brokerDefault: fromLog('compressionType'),
   },
   'delete.retention.ms': {
     parse: long(0),
@@ -161,5 +161,6 @@ export function logConfigFor(topicConfigs: ReadonlyMap<string, string>, broker: 
     deleteRetentionMs: get('delete.retention.ms'),
     minCompactionLagMs: get('min.compaction.lag.ms'),
     minCleanableDirtyRatio: get('min.cleanable.dirty.ratio'),
+    compressionType: get('compression.type'),
   };
 }

@@ -16,6 +16,8 @@ export interface LogConfig {
   readonly deleteRetentionMs: number;
   readonly minCompactionLagMs: number;
   readonly minCleanableDirtyRatio: number;
+  /** `producer` keeps each batch's own codec; any other value recompresses to it. */
+  readonly compressionType: 'producer' | 'uncompressed' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 }
 
 /** Kafka's defaults for a log, before any broker or topic override. */
@@ -33,4 +35,5 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   deleteRetentionMs: 24 * 60 * 60 * 1000,
   minCompactionLagMs: 0,
   minCleanableDirtyRatio: 0.5,
+  compressionType: 'producer',
 };

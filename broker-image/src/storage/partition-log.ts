@@ -12,6 +12,8 @@ import {
   type RecoveryResult,
 } from './log-segment.js';
 import { ProducerStateManager } from './producer-state.js';
+import { recompressForTopic } from './recompress.js';
+
 import { topicPartitionKey, type TopicPartition } from './topic-partition.js';
 
 export interface AppendResult {
@@ -202,8 +204,14 @@ export class PartitionLog {
    * offsets in place, stamps LogAppendTime if the topic uses it, and writes it with one write.
    * Resolves once the data is where `flush.messages` requires it to be.
    */
-  async appendAsLeader(records: Buffer, leaderEpoch: number, now: number): Promise<AppendResult> {
-    const batches = validateProducedRecords(records, this.config.maxMessageBytes);
+  async appendAsLeader(produced: Buffer, leaderEpoch: number, now: number): Promise<AppendResult> {
+    let records = produced;
+    let batches = validateProducedRecords(records, this.config.maxMessageBytes);
+    if (this.config.compressionType !== 'producer') {
+      records = recompressForTopic(records, batches, this.config.compressionType);
+      if (records !== produced) batches = [...batchesOf(records)];
+    }
+
     if (this.config.cleanupPolicy.includes('compact')) requireKeys(batches, this.key);
     const check = this.producerState.check(batches);
     if (check.duplicate) {

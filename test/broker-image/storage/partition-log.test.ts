@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batchesOf, RecordBatch } from '../../../broker-image/src/protocol/records/record-batch.js';
 import { recordsOf } from '../../../broker-image/src/protocol/records/records.js';
+import { CompressionType } from '../../../broker-image/src/protocol/records/compression.js';
 import { nodeFileSystem } from '../../../broker-image/src/storage/file-system.js';
 import { PartitionLog } from '../../../broker-image/src/storage/partition-log.js';
 import { tempDir } from '../../support/temp-dir.js';
@@ -268,5 +269,43 @@ describe('idempotent producer state', () => {
       const next = await append(recovered, batchOf(['v10'], { ...producer, baseSequence: 10 }), 0, 1000);
       expect(next).toMatchObject({ duplicate: false, baseOffset: 10 });
     }
+  });
+});
+
+describe('compression.type', () => {
+  it('stores batches exactly as produced with compression.type=producer', async () => {
+    const log = createLog(logDir);
+    const produced = batchOf(['a', 'b'], { compression: CompressionType.SNAPPY });
+    await append(log, Buffer.from(produced), 0, 1000);
+    const stored = log.read(0, 1 << 20, log.highWatermark, true).records;
+    expect(stored.subarray(12 + 4 + 1 + 4)).toEqual(produced.subarray(12 + 4 + 1 + 4)); // all but offset, epoch, magic, CRC
+    expect(new RecordBatch(stored).compression).toBe(CompressionType.SNAPPY);
+  });
+
+  it('recompresses to the topic codec, keeping records and producer fields', async () => {
+    const log = createLog(logDir, { compressionType: 'zstd' });
+    const produced = batchOf(['a', 'b', 'c'], {
+      compression: CompressionType.GZIP,
+      producerId: 3,
+      producerEpoch: 0,
+      baseSequence: 0,
+    });
+    await append(log, produced, 0, 1000);
+    const batch = new RecordBatch(log.read(0, 1 << 20, log.highWatermark, true).records);
+    expect(batch.compression).toBe(CompressionType.ZSTD);
+    expect(batch.isValid()).toBe(true);
+    expect(batch.producerId).toBe(3);
+    expect(recordsOf(batch).map((r) => r.value!.toString())).toEqual(['a', 'b', 'c']);
+    const retry = await log.appendAsLeader(
+      batchOf(['a', 'b', 'c'], {
+        compression: CompressionType.GZIP,
+        producerId: 3,
+        producerEpoch: 0,
+        baseSequence: 0,
+      }),
+      0,
+      1000,
+    );
+    expect(retry.duplicate).toBe(true);
   });
 });

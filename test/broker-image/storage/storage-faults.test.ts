@@ -57,7 +57,9 @@ describe('storage faults', () => {
     await append(log, batchOf(['kept-1', 'kept-2']), 0, 1000);
     const sizeBefore = log.size;
     fs.failWrites = 'torn';
-    await expect(log.appendAsLeader(batchOf(['lost']), 0, 1000)).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+    await expect(log.appendAsLeader(batchOf(['lost']), 0, 1000)).rejects.toMatchObject({
+      code: 'KAFKA_STORAGE_ERROR',
+    });
     expect(log.logEndOffset).toBe(2);
     expect(log.size).toBe(sizeBefore);
     fs.failWrites = 'none';
@@ -71,13 +73,21 @@ describe('storage faults', () => {
     const fs = faultyFileSystem();
     const log = PartitionLog.create(fs, join(dir.path, 't-0'), { topic: 't', partition: 0 }, config(), 1000);
     fs.failWrites = 'eio';
-    await expect(log.appendAsLeader(batchOf(['x']), 0, 1000)).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+    await expect(log.appendAsLeader(batchOf(['x']), 0, 1000)).rejects.toMatchObject({
+      code: 'KAFKA_STORAGE_ERROR',
+    });
     expect(log.logEndOffset).toBe(0);
   });
 
   it('fsyncs every batch with flush.messages=1 and none by default', async () => {
     const fs = faultyFileSystem();
-    const synced = PartitionLog.create(fs, join(dir.path, 'a-0'), { topic: 'a', partition: 0 }, config({ flushMessages: 1 }), 1000);
+    const synced = PartitionLog.create(
+      fs,
+      join(dir.path, 'a-0'),
+      { topic: 'a', partition: 0 },
+      config({ flushMessages: 1 }),
+      1000,
+    );
     for (let i = 0; i < 5; i++) await synced.appendAsLeader(batchOf([`v${i}`]), 0, 1000);
     expect(fs.fsyncs).toBe(5);
     expect(synced.recoveryPoint).toBe(5);
@@ -90,7 +100,13 @@ describe('storage faults', () => {
 
   it('flushes on flush.ms', async () => {
     const fs = faultyFileSystem();
-    const log = PartitionLog.create(fs, join(dir.path, 't-0'), { topic: 't', partition: 0 }, config({ flushMs: 1000 }), 1000);
+    const log = PartitionLog.create(
+      fs,
+      join(dir.path, 't-0'),
+      { topic: 't', partition: 0 },
+      config({ flushMs: 1000 }),
+      1000,
+    );
     await log.appendAsLeader(batchOf(['v']), 0, 1000);
     expect(log.flushDue(1500)).toBe(false);
     expect(log.flushDue(2000)).toBe(true);
