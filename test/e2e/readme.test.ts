@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advertisedApis } from '../../broker-image/src/broker/handlers/api-versions.js';
+import { brokerHandlers } from '../../broker-image/src/broker/handlers/index.js';
+import { BrokerProcess } from '../support/broker-process.js';
+import { runCommand } from '../support/run-command.js';
+
+/** The README's examples, run as written against a fresh broker (its address swapped in). */
+const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+const CONFIG = fileURLToPath(new URL('../../config/server.properties', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../examples/kafkajs-quickstart.mjs', import.meta.url));
+
+function codeBlockAfter(heading: string): string {
+  const section = README.slice(README.indexOf(heading));
+  const match = /```sh\n([\s\S]*?)```/.exec(section);
+  if (!match) throw new Error(`no sh block after ${heading}`);
+  return match[1]!;
+}
+
+let broker: BrokerProcess;
+
+beforeAll(async () => {
+  // The same settings `npm start` uses, on free ports and a temp dir.
+  const properties = Object.fromEntries(
+    readFileSync(CONFIG, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'))
+      .map((l) => l.split('=') as [string, string])
+      .filter(([k]) => !['listeners', 'advertised.listeners', 'log.dirs', 'admin.listener'].includes(k)),
+  );
+  broker = await BrokerProcess.start({ properties });
+});
+afterAll(async () => broker?.destroy());
+
+describe('README', () => {
+  it('runs the kcat session as written', async () => {
+    const commands = codeBlockAfter('## Try it with kcat').trim().split('\n');
+    const outputs: string[] = [];
+    for (const command of commands) {
+      const result = await runCommand(
+        'bash',
+        ['-c', command.replaceAll('127.0.0.1:9092', broker.bootstrap)],
+        { timeoutMs: 60_000 },
+      );
+      expect(result.code, `${command}\n${result.stderr}`).toBe(0);
+      outputs.push(result.stdout);
+    }
+    expect(outputs[0]).toContain('broker 1 at');
+    expect(outputs[2]).toBe(
+      'user-1=hello (offset 0, headers source=readme)\nuser-2=strata (offset 1, headers source=readme)\n',
+    );
+    expect(outputs[3]).toContain('greetings [0] offset 0');
+    expect(outputs[4]).toBe('hello\nstrata\n');
+    // The group committed its position: the same command again prints nothing new.
+    const again = await runCommand('bash', [
+      '-c',
+      commands[4]!.replaceAll('127.0.0.1:9092', broker.bootstrap),
+    ]);
+    expect(again.stdout).toBe('');
+  });
+
+  it('runs the kafkajs example', async () => {
+    const result = await runCommand(process.execPath, [EXAMPLE], {
+      env: { BOOTSTRAP: broker.bootstrap },
+      timeoutMs: 60_000,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines.map((l) => l.replace(/^partition \d+ offset \d+: /, '')).sort()).toEqual([
+      'user-1 logged in',
+      'user-1 signed up',
+      'user-2 signed up',
+    ]);
+  });
+
+  it('lists exactly the APIs and versions the broker advertises', () => {
+    const handlers = brokerHandlers();
+    for (const api of advertisedApis({ handlers })) {
+      const name = handlers.get(api.apiKey)!.api.name;
+      const versions =
+        api.minVersion === api.maxVersion ? `${api.minVersion}` : `${api.minVersion}–${api.maxVersion}`;
+      expect(README).toMatch(
+        new RegExp(`\\|\\s*${name}\\s*\\|\\s*${api.apiKey}\\s*\\|\\s*${versions}( |\\|)`),
+      );
+    }
+    const rows = README.split('\n').filter((l) => /^\|\s*[A-Z][A-Za-z]+\s*\|\s*\d+\s*\|\s*\d/.test(l));
+    expect(rows).toHaveLength(handlers.size);
+  });
+});
