@@ -67,8 +67,15 @@ export class LineProcess {
     return n;
   }
 
+  /** SIGKILL: the process dies without any cleanup of its own. */
   async stop(): Promise<void> {
     this.child.kill('SIGKILL');
     await this.exited;
+  }
+
+  /** SIGTERM, then waits for the process to exit on its own. */
+  async terminate(): Promise<number | null> {
+    this.child.kill('SIGTERM');
+    return this.exited;
   }
 }
