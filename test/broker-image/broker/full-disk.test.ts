@@ -1,0 +1,61 @@
+import kafkajs from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BrokerProcess } from '../../support/broker-process.js';
+import { runCommand } from '../../support/run-command.js';
+
+/**
+ * A data volume that fills up (the quota `log.dirs.capacity.bytes`, as the local provider's
+ * volumes are): produces are refused with KAFKA_STORAGE_ERROR, the broker keeps serving reads,
+ * and after a restart everything acknowledged is there and no partial batch is visible.
+ */
+const { Kafka, logLevel } = kafkajs;
+let broker: BrokerProcess | undefined;
+afterEach(async () => broker?.destroy());
+
+describe('full data volume', () => {
+  it('refuses produces with KAFKA_STORAGE_ERROR and keeps what was acknowledged', async () => {
+    broker = await BrokerProcess.start({ properties: { 'log.dirs.capacity.bytes': 200_000 } });
+    const kafka = new Kafka({
+      brokers: [broker.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'filling', numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ retry: { retries: 0 } });
+    await producer.connect();
+    const acknowledged: string[] = [];
+    let failure: (Error & { type?: string }) | undefined;
+    for (let i = 0; i < 1000 && !failure; i++) {
+      const value = `${i}:${'x'.repeat(4000)}`;
+      try {
+        await producer.send({ topic: 'filling', acks: -1, messages: [{ value }] });
+        acknowledged.push(value);
+      } catch (error) {
+        failure = (error as { cause?: Error }).cause ?? (error as Error);
+      }
+    }
+    await producer.disconnect();
+    expect(failure?.type).toBe('KAFKA_STORAGE_ERROR');
+    expect(acknowledged.length).toBeGreaterThan(10);
+
+    broker = await broker.restart();
+    const read = await runCommand('kcat', [
+      '-b',
+      broker.bootstrap,
+      '-C',
+      '-t',
+      'filling',
+      '-o',
+      'beginning',
+      '-e',
+      '-f',
+      '%o %s\\n',
+    ]);
+    const lines = read.stdout.trim().split('\n');
+    expect(lines).toHaveLength(acknowledged.length);
+    lines.forEach((line, i) => expect(line).toBe(`${i} ${acknowledged[i]}`));
+  });
+});
