@@ -37,6 +37,8 @@ export interface RequestContext {
   readonly listener: Listener;
   readonly remoteAddress: string;
   readonly services: BrokerServices;
+  /** Closes this connection after the current request (with one log line giving the reason). */
+  readonly closeConnection: (reason: string) => void;
 }
 
 /**

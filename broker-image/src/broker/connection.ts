@@ -16,24 +16,21 @@ import { decodeRequest, encodeResponse, type ApiDefinition } from '../protocol/s
 import type { BrokerServices, RequestContext } from './api-handler.js';
 import { advertisedApis } from './handlers/api-versions.js';
 
-/** Responses queued but not yet written beyond which the connection stops reading. */
-const MAX_IN_FLIGHT = 256;
+/** Frames read ahead of the one being served beyond which the connection stops reading. */
+const MAX_QUEUED_FRAMES = 64;
 /** Bytes buffered in the socket beyond which the connection stops reading until it drains. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-interface Slot {
-  chunks: Buffer[] | undefined;
-  done: boolean;
-}
-
 /**
- * One client connection: splits frames, decodes requests, runs handlers, and writes responses in
- * request order (as Kafka guarantees per connection) with one vectored write each. Anything it
- * cannot parse closes this connection only, with one log line.
+ * One client connection: splits frames, decodes requests and serves them one at a time, in
+ * order, as Kafka does per connection (a request's response is written, with one vectored write,
+ * before the next request is looked at). Anything it cannot parse closes this connection only,
+ * with one log line.
  */
 export class Connection {
   private readonly decoder: FrameDecoder;
-  private readonly slots: Slot[] = [];
+  private readonly queue: Buffer[] = [];
+  private serving = false;
   private closed = false;
   private paused = false;
 
@@ -59,21 +56,33 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    let frames: Buffer[];
     try {
-      frames = this.decoder.push(chunk);
+      this.queue.push(...this.decoder.push(chunk));
     } catch (error) {
       this.reject(`invalid frame: ${(error as Error).message}`);
       return;
     }
-    for (const frame of frames) {
-      if (this.closed) return;
-      this.handleFrame(frame);
-    }
-    this.maybePause();
+    this.serveQueued();
   }
 
-  private handleFrame(frame: Buffer): void {
+  /** Serves queued frames in order; a request that answers later holds the ones behind it. */
+  private serveQueued(): void {
+    while (!this.serving && !this.closed && this.queue.length > 0) {
+      const pending = this.handleFrame(this.queue.shift()!);
+      if (pending) {
+        this.serving = true;
+        pending.finally(() => {
+          this.serving = false;
+          this.serveQueued();
+        });
+      }
+    }
+    this.maybePause();
+    this.maybeResume();
+  }
+
+  /** Serves one request; returns a promise when its response comes later. */
+  private handleFrame(frame: Buffer): Promise<void> | undefined {
     const started = process.hrtime.bigint();
     const reader = new Reader(frame);
     let header: RequestHeader;
@@ -81,18 +90,20 @@ export class Connection {
       header = readRequestHeader(reader);
     } catch (error) {
       this.reject(`unreadable request header: ${(error as Error).message}`);
-      return;
+      return undefined;
     }
     const handler = this.services.handlers.get(header.apiKey);
     const minVersion = handler ? (handler.minVersion ?? handler.api.minVersion) : 0;
     if (!handler || header.apiVersion < minVersion || header.apiVersion > handler.api.maxVersion) {
       if (header.apiKey === API_VERSIONS_KEY) {
         // A newer client: answer in v0 with UNSUPPORTED_VERSION and our versions, so it can retry.
-        this.respondNow(header, ApiVersions, 0, {
-          errorCode: ERROR_CODES.UNSUPPORTED_VERSION,
-          apiKeys: advertisedApis(this.services),
-        });
-        return;
+        this.write(
+          this.encode(header, ApiVersions, 0, {
+            errorCode: ERROR_CODES.UNSUPPORTED_VERSION,
+            apiKeys: advertisedApis(this.services),
+          }),
+        );
+        return undefined;
       }
       this.reject(
         handler
@@ -100,7 +111,7 @@ export class Connection {
           : `unknown API key ${header.apiKey}`,
         header,
       );
-      return;
+      return undefined;
     }
     let request: unknown;
     try {
@@ -110,33 +121,31 @@ export class Connection {
         `malformed ${handler.api.name} v${header.apiVersion} request: ${(error as Error).message}`,
         header,
       );
-      return;
+      return undefined;
     }
-    const slot: Slot = { chunks: undefined, done: false };
-    this.slots.push(slot);
     const context: RequestContext = {
       header,
       apiVersion: header.apiVersion,
       listener: this.listener,
       remoteAddress: this.remoteAddress,
       services: this.services,
+      closeConnection: (reason) => this.reject(reason, header),
     };
     const finish = (response: unknown): void => {
-      if (response !== undefined) slot.chunks = this.encode(header, handler.api, header.apiVersion, response);
-      slot.done = true;
       this.services.metrics.request(handler.api.name, Number(process.hrtime.bigint() - started) / 1e9);
-      this.flush();
+      if (response !== undefined && !this.closed)
+        this.write(this.encode(header, handler.api, header.apiVersion, response));
     };
     try {
       const result = handler.handle(request as never, context);
       if (result instanceof Promise) {
-        result.then(finish, (error: unknown) => this.fail(handler.api, header, error));
-      } else {
-        finish(result);
+        return result.then(finish, (error: unknown) => this.fail(handler.api, header, error));
       }
+      finish(result);
     } catch (error) {
       this.fail(handler.api, header, error);
     }
+    return undefined;
   }
 
   private encode(header: RequestHeader, api: ApiDefinition, version: number, response: unknown): Buffer[] {
@@ -145,11 +154,6 @@ export class Connection {
     encodeResponse(api, response as never, writer, version);
     const chunks = writer.toChunks();
     return [framePrefix(writer.length), ...chunks];
-  }
-
-  private respondNow(header: RequestHeader, api: ApiDefinition, version: number, response: unknown): void {
-    this.slots.push({ chunks: this.encode(header, api, version, response), done: true });
-    this.flush();
   }
 
   private fail(api: ApiDefinition, header: RequestHeader, error: unknown): void {
@@ -175,24 +179,16 @@ export class Connection {
     this.close();
   }
 
-  private flush(): void {
+  private write(chunks: readonly Buffer[]): void {
     if (this.closed) return;
-    let wrote = false;
-    while (this.slots.length > 0 && this.slots[0]!.done) {
-      const slot = this.slots.shift()!;
-      if (!slot.chunks) continue;
-      if (!wrote) this.socket.cork();
-      wrote = true;
-      for (const chunk of slot.chunks) this.socket.write(chunk);
-    }
-    if (wrote) this.socket.uncork();
-    this.maybePause();
-    this.maybeResume();
+    this.socket.cork();
+    for (const chunk of chunks) this.socket.write(chunk);
+    this.socket.uncork();
   }
 
   private maybePause(): void {
     if (this.paused || this.closed) return;
-    if (this.slots.length >= MAX_IN_FLIGHT || this.socket.writableLength >= MAX_BUFFERED_BYTES) {
+    if (this.queue.length >= MAX_QUEUED_FRAMES || this.socket.writableLength >= MAX_BUFFERED_BYTES) {
       this.paused = true;
       this.socket.pause();
     }
@@ -200,7 +196,7 @@ export class Connection {
 
   private maybeResume(): void {
     if (!this.paused || this.closed) return;
-    if (this.slots.length < MAX_IN_FLIGHT && this.socket.writableLength < MAX_BUFFERED_BYTES) {
+    if (this.queue.length < MAX_QUEUED_FRAMES && this.socket.writableLength < MAX_BUFFERED_BYTES) {
       this.paused = false;
       this.socket.resume();
     }
@@ -209,7 +205,7 @@ export class Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.slots.length = 0;
+    this.queue.length = 0;
     this.socket.destroy();
     this.onClose(this);
   }

@@ -181,7 +181,14 @@ export class GroupCoordinator {
     let records = 0;
     for (const { key, value } of this.log.read(partition)) {
       if (!key) continue;
-      const record = parseOffsetsTopicRecord(key, value);
+      let record: ReturnType<typeof parseOffsetsTopicRecord>;
+      try {
+        record = parseOffsetsTopicRecord(key, value);
+      } catch (error) {
+        // A record this broker cannot read is skipped, not fatal: the others still load.
+        this.logger.warn({ partition, err: error }, 'skipping an unreadable __consumer_offsets record');
+        continue;
+      }
       records++;
       if (!record) continue;
       if (record.kind === 'offset') {

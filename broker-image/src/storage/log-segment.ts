@@ -355,7 +355,14 @@ export class LogSegment {
     for (const batch of this.scan(from.position)) {
       if (batch.maxTimestamp < timestamp) continue;
       const full = new RecordBatch(this.readAt(batch.position, batch.size));
-      for (const record of recordsOf(full)) {
+      let records;
+      try {
+        records = recordsOf(full);
+      } catch {
+        // Records that cannot be read: the batch as a whole is the answer.
+        return { offset: Math.max(batch.baseOffset, startingOffset), timestamp: batch.maxTimestamp };
+      }
+      for (const record of records) {
         if (record.timestamp >= timestamp && record.offset >= startingOffset) {
           return { offset: record.offset, timestamp: record.timestamp };
         }

@@ -1,6 +1,6 @@
 import { KafkaError } from '../protocol/errors.js';
 import { batchesOf, validateProducedRecords, type RecordBatch } from '../protocol/records/record-batch.js';
-import { recordsOf } from '../protocol/records/records.js';
+import { checkUncompressedRecords, recordsOf } from '../protocol/records/records.js';
 import type { StorageFileSystem } from './file-system.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
@@ -207,6 +207,13 @@ export class PartitionLog {
   async appendAsLeader(produced: Buffer, leaderEpoch: number, now: number): Promise<AppendResult> {
     let records = produced;
     let batches = validateProducedRecords(records, this.config.maxMessageBytes);
+    if (batches.length !== 1) {
+      throw new KafkaError(
+        'INVALID_RECORD',
+        'a produce request carries exactly one record batch per partition',
+      );
+    }
+    if (batches[0]!.compression === 0) checkUncompressedRecords(batches[0]!);
     if (this.config.compressionType !== 'producer') {
       records = recompressForTopic(records, batches, this.config.compressionType);
       if (records !== produced) batches = [...batchesOf(records)];

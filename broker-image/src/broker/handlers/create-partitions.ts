@@ -1,12 +1,18 @@
 import { ERROR_CODES, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { CreatePartitions } from '../../protocol/messages/create-partitions.js';
 import { defineHandler } from '../api-handler.js';
+import { MAX_PARTITIONS_PER_REQUEST, partitionLimitError } from './partition-limit.js';
 
 /** CreatePartitions: grows a topic to `count` partitions, placed like new topics unless assigned. */
 export const createPartitionsHandler = defineHandler(CreatePartitions, async (request, { services }) => {
+  const added = request.topics.reduce(
+    (n, t) => n + Math.max(0, t.count - (services.metadata.topic(t.name)?.partitions.length ?? 0)),
+    0,
+  );
   const results = [];
   for (const t of request.topics) {
     try {
+      if (added > MAX_PARTITIONS_PER_REQUEST) throw partitionLimitError();
       await services.topicAdmin.createPartitions(
         t.name,
         t.count,

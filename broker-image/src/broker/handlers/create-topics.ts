@@ -2,6 +2,7 @@ import { describeTopicConfigs } from '../../config/describe-configs.js';
 import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { CreateTopics } from '../../protocol/messages/create-topics.js';
 import { defineHandler } from '../api-handler.js';
+import { MAX_PARTITIONS_PER_REQUEST, partitionLimitError } from './partition-limit.js';
 
 /**
  * CreateTopics: each topic is validated and placed independently; one topic's error does not stop
@@ -13,9 +14,20 @@ export const createTopicsHandler = defineHandler(CreateTopics, async (request, {
   const duplicates = new Set(
     request.topics.map((t) => t.name).filter((n) => (seen.has(n) ? true : (seen.add(n), false))),
   );
+  const requestedPartitions = request.topics.reduce(
+    (n, t) =>
+      n +
+      (t.assignments.length > 0
+        ? t.assignments.length
+        : t.numPartitions === -1
+          ? services.config.numPartitions
+          : Math.max(0, t.numPartitions)),
+    0,
+  );
   const topics = [];
   for (const t of request.topics) {
     try {
+      if (requestedPartitions > MAX_PARTITIONS_PER_REQUEST) throw partitionLimitError();
       if (duplicates.has(t.name))
         throw new KafkaError(
           'INVALID_REQUEST',

@@ -1,7 +1,8 @@
-import { ERROR_CODES } from '../../protocol/errors.js';
+import { ERROR_CODES, type ErrorName } from '../../protocol/errors.js';
 import { Produce } from '../../protocol/messages/produce.js';
 import { batchesOf } from '../../protocol/records/record-batch.js';
-import { defineHandler } from '../api-handler.js';
+import { defineHandler, type BrokerServices } from '../api-handler.js';
+import type { ProduceEntry, ProducePartitionResult } from '../replica-manager.js';
 
 /** Kafka 4 removed Produce v0-2 (message formats v0/v1); we advertise them for old clients' checks. */
 const FIRST_SERVED_VERSION = 3;
@@ -12,45 +13,67 @@ function hasTransactionalBatch(records: Buffer | null): boolean {
   return false;
 }
 
+function refused(code: ErrorName, errorMessage: string): ProducePartitionResult {
+  return {
+    errorCode: ERROR_CODES[code],
+    errorMessage,
+    baseOffset: -1,
+    logAppendTime: -1,
+    logStartOffset: -1,
+  };
+}
+
+/** Why a partition's records are refused before any append, if they are. */
+function refusal(
+  entry: ProduceEntry,
+  apiVersion: number,
+  transactionalId: string | null,
+  services: BrokerServices,
+): ProducePartitionResult | undefined {
+  if (apiVersion < FIRST_SERVED_VERSION) {
+    return refused(
+      'UNSUPPORTED_VERSION',
+      'Produce versions below 3 (message format v0/v1) are not supported',
+    );
+  }
+  if (transactionalId !== null || hasTransactionalBatch(entry.records)) {
+    return refused('INVALID_TXN_STATE', 'transactions are not supported by this broker');
+  }
+  if (services.metadata.topic(entry.topic)?.internal) {
+    // Only the broker itself writes internal topics such as __consumer_offsets.
+    return refused('INVALID_TOPIC_EXCEPTION', `Cannot append to internal topic ${entry.topic}`);
+  }
+  return undefined;
+}
+
 /**
  * Produce: each partition's record set is appended on its leader; acks=-1 waits for the ISR;
- * acks=0 sends no response at all.
+ * acks=0 sends no response at all (and a failure closes the connection, as Kafka does).
  */
-export const produceHandler = defineHandler(Produce, async (request, { services, apiVersion }) => {
+export const produceHandler = defineHandler(Produce, async (request, context) => {
+  const { services, apiVersion } = context;
   const entries = request.topicData.flatMap((t) =>
     t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records })),
   );
-  let results;
-  if (apiVersion < FIRST_SERVED_VERSION) {
-    results = entries.map(() => ({
-      errorCode: ERROR_CODES.UNSUPPORTED_VERSION,
-      errorMessage: 'Produce versions below 3 (message format v0/v1) are not supported',
-      baseOffset: -1,
-      logAppendTime: -1,
-      logStartOffset: -1,
-    }));
-  } else if (request.transactionalId !== null || entries.some((e) => hasTransactionalBatch(e.records))) {
-    results = entries.map(() => ({
-      errorCode: ERROR_CODES.INVALID_TXN_STATE,
-      errorMessage: 'transactions are not supported by this broker',
-      baseOffset: -1,
-      logAppendTime: -1,
-      logStartOffset: -1,
-    }));
-  } else {
-    const store = services.metadata;
-    results = await services.replicaManager.appendRecords(
-      request.acks,
-      request.timeoutMs,
-      entries,
-      (topic) => {
-        const metadata = store.topic(topic);
-        return metadata ? services.replicaManager.minInsyncReplicas(metadata) : 1;
-      },
-    );
-  }
-  if (request.acks === 0) return undefined;
+  const refusals = entries.map((e) => refusal(e, apiVersion, request.transactionalId, services));
+  const accepted = entries.filter((_, i) => !refusals[i]);
+  const appended = await services.replicaManager.appendRecords(
+    request.acks,
+    request.timeoutMs,
+    accepted,
+    (topic) => {
+      const metadata = services.metadata.topic(topic);
+      return metadata ? services.replicaManager.minInsyncReplicas(metadata) : 1;
+    },
+  );
+  let next = 0;
+  const results = refusals.map((r) => r ?? appended[next++]!);
 
+  if (request.acks === 0) {
+    const failed = results.find((r) => r.errorCode !== ERROR_CODES.NONE);
+    if (failed) context.closeConnection(`acks=0 produce failed: ${failed.errorMessage ?? failed.errorCode}`);
+    return undefined;
+  }
   let i = 0;
   return {
     responses: request.topicData.map((t) => ({

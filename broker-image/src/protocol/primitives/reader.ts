@@ -98,18 +98,32 @@ export class Reader {
 
   /** Zig-zag encoded signed 64-bit varint, as a number (exact up to 2^53). */
   varlong(): number {
+    const start = this.offset;
     let value = 0;
     let multiplier = 1;
     for (let i = 0; i < 10; i++) {
       const b = this.uint8();
       value += (b & 0x7f) * multiplier;
       if ((b & 0x80) === 0) {
+        // Beyond 2^52 number arithmetic loses the sign bit: decode exactly with bigint.
+        if (value >= 2 ** 53) return this.bigVarlong(start);
         // zig-zag: even → value/2, odd → -(value+1)/2
         return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
       }
       multiplier *= 128;
     }
     throw new ProtocolError('varlong is longer than 10 bytes');
+  }
+
+  private bigVarlong(start: number): number {
+    let raw = 0n;
+    let shift = 0n;
+    for (let at = start; at < this.offset; at++) {
+      raw |= BigInt(this.buffer[at]! & 0x7f) << shift;
+      shift += 7n;
+    }
+    raw = BigInt.asUintN(64, raw);
+    return Number((raw >> 1n) ^ -(raw & 1n));
   }
 
   bytesOf(length: number): Buffer {

@@ -120,13 +120,24 @@ export class Writer {
   }
 
   varlong(value: number): this {
-    // zig-zag in number arithmetic: non-negative → 2v, negative → -2v - 1
+    // Zig-zag in number arithmetic (non-negative → 2v, negative → -2v - 1) is exact below 2^52.
+    if (Math.abs(value) >= 2 ** 52) return this.bigVarlong(BigInt(value));
     let v = value >= 0 ? value * 2 : -value * 2 - 1;
     while (v >= 0x80) {
       this.byte((v % 128) | 0x80);
       v = Math.floor(v / 128);
     }
     this.byte(v);
+    return this;
+  }
+
+  private bigVarlong(value: bigint): this {
+    let v = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+    while (v >= 0x80n) {
+      this.byte(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    this.byte(Number(v));
     return this;
   }
 
@@ -187,6 +198,16 @@ export function varintSize(value: number): number {
 }
 
 export function varlongSize(value: number): number {
+  if (Math.abs(value) >= 2 ** 52) {
+    const big = BigInt(value);
+    let raw = BigInt.asUintN(64, (big << 1n) ^ (big >> 63n));
+    let bytes = 1;
+    while (raw >= 0x80n) {
+      raw >>= 7n;
+      bytes++;
+    }
+    return bytes;
+  }
   let v = value >= 0 ? value * 2 : -value * 2 - 1;
   let size = 1;
   while (v >= 0x80) {

@@ -183,12 +183,17 @@ export function validateProducedRecords(records: Buffer, maxBatchBytes: number):
   let at = 0;
   if (records.length === 0) throw new KafkaError('INVALID_RECORD', 'empty record set');
   while (at < records.length) {
+    if (records.length - at > MAGIC_OFFSET) {
+      const magic = records.readInt8(at + MAGIC_OFFSET);
+      if (magic !== CURRENT_MAGIC) {
+        throw new KafkaError(
+          'INVALID_RECORD',
+          `only record batches with magic 2 are accepted, not magic ${magic}`,
+        );
+      }
+    }
     if (records.length - at < RECORD_BATCH_HEADER_SIZE) {
       throw new KafkaError('CORRUPT_MESSAGE', 'record set ends inside a batch header');
-    }
-    const magic = records.readInt8(at + MAGIC_OFFSET);
-    if (magic !== CURRENT_MAGIC) {
-      throw new KafkaError('UNSUPPORTED_FOR_MESSAGE_FORMAT', `record batch magic ${magic} is not supported`);
     }
     const batchLength = records.readInt32BE(at + LENGTH_OFFSET);
     const size = LOG_OVERHEAD + batchLength;

@@ -1,6 +1,7 @@
 import { Reader } from '../primitives/reader.js';
 import { Writer, varintSize, varlongSize } from '../primitives/writer.js';
 import { ProtocolError } from '../primitives/protocol-error.js';
+import { KafkaError } from '../errors.js';
 import { compress, decompress, type CompressionType } from './compression.js';
 import { crc32c } from './crc32c.js';
 import {
@@ -32,8 +33,64 @@ export interface Record {
   readonly headers: readonly RecordHeader[];
 }
 
-/** Decodes every record of a batch (decompressing it if needed). */
+/**
+ * Decodes every record of a batch (decompressing it if needed). A batch whose records do not parse
+ * is INVALID_RECORD.
+ */
 export function recordsOf(batch: RecordBatch): Record[] {
+  try {
+    return decodeRecords(batch);
+  } catch (error) {
+    if (error instanceof ProtocolError)
+      throw new KafkaError('INVALID_RECORD', `malformed records: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Checks the records of an uncompressed batch without decoding them into objects: every record
+ * whole, offset deltas 0, 1, 2..., lengths and counts consistent (Kafka validates each record of a
+ * produced batch the same way). Throws INVALID_RECORD.
+ */
+export function checkUncompressedRecords(batch: RecordBatch): void {
+  const r = new Reader(batch.recordsPayload);
+  const count = batch.recordsCount;
+  try {
+    for (let i = 0; i < count; i++) {
+      const length = r.varint();
+      if (length < 0 || length > r.remaining)
+        throw new ProtocolError(`record ${i} length ${length} is invalid`);
+      const end = r.offset + length;
+      r.skip(1);
+      r.varlong();
+      if (r.varint() !== i) throw new ProtocolError(`record ${i} has offset delta out of sequence`);
+      for (let field = 0; field < 2; field++) {
+        const size = r.varint();
+        if (size < -1) throw new ProtocolError(`record ${i} has an invalid field length`);
+        if (size > 0) r.skip(size);
+      }
+      const headers = r.varint();
+      if (headers < 0 || headers > r.remaining)
+        throw new ProtocolError(`record ${i} has an invalid header count`);
+      for (let h = 0; h < headers; h++) {
+        const keySize = r.varint();
+        if (keySize < 0) throw new ProtocolError(`record ${i} has a null header key`);
+        r.skip(keySize);
+        const valueSize = r.varint();
+        if (valueSize < -1) throw new ProtocolError(`record ${i} has an invalid header value length`);
+        if (valueSize > 0) r.skip(valueSize);
+      }
+      if (r.offset !== end) throw new ProtocolError(`record ${i} length does not match its fields`);
+    }
+    if (r.remaining !== 0) throw new ProtocolError('bytes left after the last record of the batch');
+  } catch (error) {
+    if (error instanceof ProtocolError)
+      throw new KafkaError('INVALID_RECORD', `malformed records: ${error.message}`);
+    throw error;
+  }
+}
+
+function decodeRecords(batch: RecordBatch): Record[] {
   const payload = decompress(batch.compression, batch.recordsPayload);
   const r = new Reader(payload);
   const baseOffset = batch.baseOffset;

@@ -236,6 +236,8 @@ function isDefault(v: unknown, f: FieldPlan): boolean {
 
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  // Byte fields may be given as a list of chunks.
+  if (Array.isArray(a) && Buffer.isBuffer(b)) return a.every(Buffer.isBuffer) && Buffer.concat(a).equals(b);
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
   if (Array.isArray(a) && Array.isArray(b))
     return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
