@@ -27,4 +27,5 @@ export async function javaProgramsClasspath(): Promise<string> {
 export const JAVA_PROGRAMS = {
   idempotentProducer: 'dev.strata.compat.IdempotentProducer',
   assignSeekConsumer: 'dev.strata.compat.AssignSeekConsumer',
+  subscribeConsumer: 'dev.strata.compat.SubscribeConsumer',
 } as const;

@@ -11,7 +11,16 @@ beforeAll(async () => {
     input: 'one\ntwo\nthree\n',
   });
   expect(produced.code).toBe(0);
-  const consumed = await runCommand('kcat', ['-b', broker.bootstrap, '-C', '-t', 'metered', '-o', 'beginning', '-e']);
+  const consumed = await runCommand('kcat', [
+    '-b',
+    broker.bootstrap,
+    '-C',
+    '-t',
+    'metered',
+    '-o',
+    'beginning',
+    '-e',
+  ]);
   expect(consumed.stdout).toBe('one\ntwo\nthree\n');
 });
 afterAll(async () => broker?.destroy());

@@ -34,7 +34,13 @@ describe('broker restarts', () => {
     expect(loaded.cleanShutdown).toBe(true);
     expect(loaded.recoveredSegments).toBe(0);
     expect(await kcat(['-C', '-t', 'kept', '-p', '1', '-o', 'beginning', '-e'])).toBe('a\nb\n');
-    const described = await runKafkaTool(KAFKA_TOOLS.topics, ['--bootstrap-server', broker.bootstrap, '--describe', '--topic', 'kept']);
+    const described = await runKafkaTool(KAFKA_TOOLS.topics, [
+      '--bootstrap-server',
+      broker.bootstrap,
+      '--describe',
+      '--topic',
+      'kept',
+    ]);
     expect(described.stdout).toMatch(/PartitionCount: 2/);
     expect(described.stdout).toMatch(/retention\.ms=123456789/);
   });

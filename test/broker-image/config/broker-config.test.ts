@@ -5,7 +5,8 @@ import { logConfigFor, validateTopicConfigs } from '../../../broker-image/src/co
 import { runBrokerExpectingExit } from '../../support/broker-process.js';
 
 const minimal = { 'node.id': '1', listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': '/tmp/x' };
-const config = (extra: Record<string, string> = {}) => brokerConfigFrom(new Map(Object.entries({ ...minimal, ...extra })));
+const config = (extra: Record<string, string> = {}) =>
+  brokerConfigFrom(new Map(Object.entries({ ...minimal, ...extra })));
 
 describe('broker configuration', () => {
   it('resolves Kafka defaults and derived settings', () => {
@@ -20,7 +21,9 @@ describe('broker configuration', () => {
 
   it('prefers log.retention.ms over minutes over hours, as Kafka does', () => {
     expect(config({ 'log.retention.ms': '5', 'log.retention.minutes': '1' }).logDefaults.retentionMs).toBe(5);
-    expect(config({ 'log.retention.minutes': '1', 'log.retention.hours': '1' }).logDefaults.retentionMs).toBe(60_000);
+    expect(config({ 'log.retention.minutes': '1', 'log.retention.hours': '1' }).logDefaults.retentionMs).toBe(
+      60_000,
+    );
   });
 
   it.each([
@@ -29,15 +32,26 @@ describe('broker configuration', () => {
     [{ 'num.partitions': '0' }, 'num.partitions: 0 is below the minimum 1'],
     [{ 'auto.create.topics.enable': 'yes' }, 'auto.create.topics.enable: "yes" is not true or false'],
     [{ listeners: 'localhost:9092' }, 'listeners: "localhost:9092" is not of the form NAME://host:port'],
-    [{ 'advertised.listeners': 'OTHER://h:1' }, 'advertised.listeners: listener OTHER has no entry in listener.security.protocol.map'],
-    [{ 'log.message.timestamp.type': 'Now' }, 'log.message.timestamp.type: "Now" is not one of CreateTime, LogAppendTime'],
-    [{ 'message.max.bytes': '200000000' }, 'message.max.bytes: 200000000 exceeds socket.request.max.bytes (104857600)'],
+    [
+      { 'advertised.listeners': 'OTHER://h:1' },
+      'advertised.listeners: listener OTHER has no entry in listener.security.protocol.map',
+    ],
+    [
+      { 'log.message.timestamp.type': 'Now' },
+      'log.message.timestamp.type: "Now" is not one of CreateTime, LogAppendTime',
+    ],
+    [
+      { 'message.max.bytes': '200000000' },
+      'message.max.bytes: 200000000 exceeds socket.request.max.bytes (104857600)',
+    ],
   ])('refuses %o naming the setting', (extra, message) => {
     expect(() => config(extra)).toThrow(message);
   });
 
   it('requires node.id', () => {
-    expect(() => brokerConfigFrom(new Map([['listeners', 'PLAINTEXT://:9092']]))).toThrow('node.id: is required');
+    expect(() => brokerConfigFrom(new Map([['listeners', 'PLAINTEXT://:9092']]))).toThrow(
+      'node.id: is required',
+    );
   });
 
   it('maps STRATA_* variables to property names', () => {
@@ -56,7 +70,10 @@ describe('topic configuration', () => {
 
   it('refuses unknown and invalid topic settings with INVALID_CONFIG naming them', () => {
     expect(() => validateTopicConfigs(new Map([['retention.msx', '1']]))).toThrow(
-      expect.objectContaining({ code: 'INVALID_CONFIG', message: 'Unknown topic config name: retention.msx' }),
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        message: 'Unknown topic config name: retention.msx',
+      }),
     );
     expect(() => validateTopicConfigs(new Map([['cleanup.policy', 'forever']]))).toThrow(
       expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining('cleanup.policy') }),
@@ -66,19 +83,26 @@ describe('topic configuration', () => {
 
 describe('strata-broker start-up', () => {
   it('exits with a message naming an unknown setting in the properties file', async () => {
-    const result = await runBrokerExpectingExit('node.id=1\nlisteners=PLAINTEXT://127.0.0.1:0\nlog.dirz=/tmp/x\n');
+    const result = await runBrokerExpectingExit(
+      'node.id=1\nlisteners=PLAINTEXT://127.0.0.1:0\nlog.dirz=/tmp/x\n',
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('log.dirz: is not a setting Strata knows');
   });
 
   it('exits with a message naming an invalid --override', async () => {
-    const result = await runBrokerExpectingExit('node.id=1\nlisteners=PLAINTEXT://127.0.0.1:0\n', ['--override', 'log.segment.bytes=tiny']);
+    const result = await runBrokerExpectingExit('node.id=1\nlisteners=PLAINTEXT://127.0.0.1:0\n', [
+      '--override',
+      'log.segment.bytes=tiny',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('log.segment.bytes: "tiny" is not an int');
   });
 
   it('exits with a message naming an unknown STRATA_ variable', async () => {
-    const result = await runBrokerExpectingExit('node.id=1\nlisteners=PLAINTEXT://127.0.0.1:0\n', [], { STRATA_LOG_RETENTION_DAYS: '3' });
+    const result = await runBrokerExpectingExit('node.id=1\nlisteners=PLAINTEXT://127.0.0.1:0\n', [], {
+      STRATA_LOG_RETENTION_DAYS: '3',
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('STRATA_LOG_RETENTION_DAYS: names the setting log.retention.days');
   });
