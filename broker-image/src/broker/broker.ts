@@ -2,14 +2,16 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { AdminServer } from '../admin/admin-server.js';
 import { BrokerMetrics } from '../admin/metrics.js';
+import { Controller } from '../cluster/controller.js';
 import { EmbeddedMetadataStore } from '../cluster/embedded-metadata-store.js';
-import type { BrokerRegistration } from '../cluster/metadata.js';
+import { EtcdMetadataStore } from '../cluster/etcd-metadata-store.js';
+import { ReplicaFetcherManager } from '../cluster/replica-fetcher.js';
+import type { BrokerRegistration, PartitionState } from '../cluster/metadata.js';
 import type { MetadataChange, MetadataStore } from '../cluster/metadata-store.js';
 import { ProducerIdManager } from '../cluster/producer-id-manager.js';
 import { TopicAdmin } from '../cluster/topic-admin.js';
 import type { BrokerConfig } from '../config/broker-config.js';
-import { ConfigError } from '../config/config-error.js';
-import { logConfigFor } from '../config/topic-configs.js';
+import { logConfigFor, topicConfigValue } from '../config/topic-configs.js';
 import { nodeFileSystem, type StorageFileSystem } from '../storage/file-system.js';
 import { LogCleaner } from '../storage/log-cleaner.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -51,6 +53,8 @@ export class Broker {
   readonly metadata: MetadataStore;
   readonly replicaManager: ReplicaManager;
   readonly groups: GroupCoordinator;
+  private readonly controller: Controller | undefined;
+  private readonly fetchers: ReplicaFetcherManager;
   private readonly socketServer: SocketServer;
   private readonly adminServer: AdminServer;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -64,12 +68,6 @@ export class Broker {
     this.clock = options.clock ?? systemClock;
     this.fs = options.fs ?? nodeFileSystem;
     const config = this.config;
-    if (config.coordinatorEndpoints.length > 0) {
-      throw new ConfigError(
-        'coordinator.endpoints',
-        'cluster mode (an etcd coordinator quorum) is not available in this build',
-      );
-    }
     this.logManager = new LogManager({
       fs: this.fs,
       logDirs: config.logDirs,
@@ -87,8 +85,46 @@ export class Broker {
         })),
       diskUsage: () => this.logManager.diskUsage(),
     });
-    this.metadata = new EmbeddedMetadataStore(this.fs, config.logDirs[0]!, config.nodeId, config.clusterId);
-    this.replicaManager = new ReplicaManager(config, this.logManager, this.clock, this.logger, this.metrics);
+    if (config.coordinatorEndpoints.length > 0) {
+      const store = new EtcdMetadataStore({
+        endpoints: config.coordinatorEndpoints,
+        clusterId: config.clusterId,
+        nodeId: config.nodeId,
+        leaseTtlSeconds: config.metadataLeaseTtlSeconds,
+        logger: this.logger.child({ component: 'metadata' }),
+      });
+      this.metadata = store;
+      this.controller = new Controller({
+        nodeId: config.nodeId,
+        store,
+        logger: this.logger.child({ component: 'controller' }),
+        autoLeaderRebalance: config.autoLeaderRebalanceEnable,
+        leaderImbalanceCheckIntervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000,
+        uncleanLeaderElection: (topic) =>
+          topicConfigValue('unclean.leader.election.enable', topic.configs, config) === 'true',
+      });
+    } else {
+      this.metadata = new EmbeddedMetadataStore(this.fs, config.logDirs[0]!, config.nodeId, config.clusterId);
+    }
+    this.replicaManager = new ReplicaManager(
+      config,
+      this.logManager,
+      this.clock,
+      this.logger,
+      this.metrics,
+      (topic, state, epoch) => this.metadata.updatePartition(topic, state, epoch),
+    );
+    this.fetchers = new ReplicaFetcherManager({
+      nodeId: config.nodeId,
+      interBrokerListener: config.interBrokerListenerName,
+      fetchMaxBytes: config.replicaFetchMaxBytes,
+      fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
+      fetchMinBytes: config.replicaFetchMinBytes,
+      fetchBackoffMs: config.replicaFetchBackoffMs,
+      clock: this.clock,
+      logger: this.logger.child({ component: 'replica-fetcher' }),
+      onProgress: (partition) => this.replicaManager.fetchPurgatory.notify(partition.key),
+    });
     const topicAdmin = new TopicAdmin(config, this.metadata);
     const offsetsTopic = new OffsetsTopic(config, this.metadata, topicAdmin, this.replicaManager);
     this.groups = new GroupCoordinator(
@@ -137,6 +173,7 @@ export class Broker {
 
     const listeners = await this.socketServer.start(config.listeners);
     await this.metadata.registerBroker(this.registration(listeners));
+    this.controller?.start();
     this.schedulePeriodicWork();
     this.ready = true;
     this.logger.info(
@@ -180,17 +217,70 @@ export class Broker {
         void this.groups.onTopicsDeleted(new Set([change.topic.name]));
         return;
       case 'brokers-changed':
+        // A leader may have (re)registered with new endpoints, or come back.
+        for (const topic of this.metadata.topics()) this.followLeaders(topic);
         return;
     }
   }
 
-  /** Local replicas follow the topic; the group coordinator follows `__consumer_offsets` leadership. */
+  /**
+   * Local replicas follow the topic's state: partitions this broker leads are served, the others
+   * are fetched from their leaders; the group coordinator follows `__consumer_offsets` leadership.
+   */
   private applyTopic(topic: TopicMetadata): void {
     this.replicaManager.applyTopic(topic);
+    this.followLeaders(topic);
     if (topic.name !== OFFSETS_TOPIC) return;
     for (const p of topic.partitions) {
       if (p.leader === this.config.nodeId) this.groups.loadPartition(p.partition);
       else this.groups.unloadPartition(p.partition);
+    }
+  }
+
+  private followLeaders(topic: TopicMetadata): void {
+    const brokers = new Map(this.metadata.brokers().map((b) => [b.nodeId, b]));
+    for (const state of topic.partitions) {
+      const partition = this.replicaManager.getPartition(topic.name, state.partition);
+      if (!partition) {
+        this.fetchers.unfollow(`${topic.name}-${state.partition}`);
+        continue;
+      }
+      const leader = brokers.get(state.leader);
+      if (state.leader !== this.config.nodeId && leader) this.fetchers.follow(partition, leader);
+      else this.fetchers.unfollow(partition.key);
+    }
+  }
+
+  /**
+   * Before a clean stop in a cluster: leadership of every partition this broker leads moves to
+   * another in-sync replica, and the broker leaves the ISRs it is in, so producers and consumers
+   * move on at once instead of waiting for its lease to expire.
+   */
+  private async moveLeadershipAway(): Promise<void> {
+    const alive = new Set(this.metadata.brokers().map((b) => b.nodeId));
+    alive.delete(this.config.nodeId);
+    for (const topic of this.metadata.topics()) {
+      for (const state of topic.partitions) {
+        if (!state.replicas.includes(this.config.nodeId)) continue;
+        const isr = state.isr.filter((id) => id !== this.config.nodeId);
+        let next: PartitionState | undefined;
+        if (state.leader === this.config.nodeId) {
+          const successor = state.replicas.find((id) => isr.includes(id) && alive.has(id));
+          if (successor !== undefined)
+            next = { ...state, leader: successor, isr, leaderEpoch: state.leaderEpoch + 1 };
+        } else if (state.isr.includes(this.config.nodeId) && isr.length > 0) {
+          next = { ...state, isr };
+        }
+        if (!next) continue;
+        try {
+          await this.metadata.updatePartition(topic.name, next, state.partitionEpoch);
+        } catch (error) {
+          this.logger.warn(
+            { err: error, topic: topic.name, partition: state.partition },
+            'could not move leadership before stopping',
+          );
+        }
+      }
     }
   }
 
@@ -237,13 +327,22 @@ export class Broker {
     every(c.offsetsRetentionCheckIntervalMs, 'offset expiration', () =>
       this.groups.expireOffsets().then(() => undefined),
     );
+    every(Math.max(100, Math.floor(c.replicaLagTimeMaxMs / 2)), 'ISR shrink', () =>
+      this.replicaManager.shrinkIsrs(),
+    );
+    every(c.flushOffsetCheckpointIntervalMs, 'high watermark checkpoint', () =>
+      this.logManager.checkpointHighWatermarks(),
+    );
   }
 
   /** Clean shutdown: stop serving, flush and close every log, mark the shutdown clean. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.ready = false;
+      if (this.controller && this.config.controlledShutdownEnable) await this.moveLeadershipAway();
       for (const timer of this.timers) clearInterval(timer);
+      this.controller?.stop();
+      this.fetchers.shutdown();
       await this.socketServer.stop();
       this.groups.shutdown();
       this.replicaManager.shutdown();

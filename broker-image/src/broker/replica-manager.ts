@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { logConfigFor, topicConfigValue } from '../config/topic-configs.js';
-import type { TopicMetadata } from '../cluster/metadata.js';
+import type { PartitionState, TopicMetadata } from '../cluster/metadata.js';
 import { Partition } from '../cluster/partition.js';
 import { ERROR_CODES, KafkaError, errorCodeOf } from '../protocol/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -30,6 +30,8 @@ export interface FetchPartitionRequest {
   readonly fetchOffset: number;
   readonly partitionMaxBytes: number;
   readonly currentLeaderEpoch: number;
+  /** A follower's latest epoch (Fetch v12+), to detect where its log diverges; -1 if none. */
+  readonly lastFetchedEpoch: number;
 }
 
 export interface FetchPartitionResult {
@@ -40,6 +42,8 @@ export interface FetchPartitionResult {
   readonly lastStableOffset: number;
   readonly logStartOffset: number;
   readonly records: Buffer | null;
+  /** For a follower whose log diverged: the epoch and end offset to truncate to. */
+  readonly divergingEpoch?: { epoch: number; endOffset: number };
 }
 
 export interface FetchParams {
@@ -50,6 +54,13 @@ export interface FetchParams {
   readonly maxBytes: number;
   readonly partitions: readonly FetchPartitionRequest[];
 }
+
+/** Proposes a partition state change (an ISR change) to the controller's store; false if it raced. */
+export type PartitionStateWriter = (
+  topic: string,
+  state: PartitionState,
+  expectedPartitionEpoch: number,
+) => Promise<boolean>;
 
 const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT', 'EBADF']);
 
@@ -69,6 +80,7 @@ export class ReplicaManager {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly metrics: BrokerMetrics,
+    private readonly writePartitionState?: PartitionStateWriter,
   ) {}
 
   getPartition(topic: string, partition: number): Partition | undefined {
@@ -99,7 +111,8 @@ export class ReplicaManager {
       }
       if (existing) {
         existing.log.config = logConfig;
-        existing.updateState(state);
+        existing.updateState(state, this.clock.now());
+        this.notifyProgress(existing);
         continue;
       }
       const log =
@@ -113,6 +126,7 @@ export class ReplicaManager {
         log,
         this.config.nodeId,
         state,
+        this.clock.now(),
       );
       this.partitions.set(key, partition);
       partition.maybeIncrementHighWatermark();
@@ -211,6 +225,14 @@ export class ReplicaManager {
     return results.map((result, i) => {
       const entry = entries[i]!;
       const p = this.getPartition(entry.topic, entry.partition);
+      if (result.endOffset !== undefined && p && p.state.isr.length < minInsyncReplicasOf(entry.topic)) {
+        return {
+          ...result,
+          errorCode: ERROR_CODES.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+          errorMessage:
+            'the in-sync replicas shrank below min.insync.replicas while the records were replicated',
+        };
+      }
       if (result.endOffset === undefined || (p && p.log.highWatermark >= result.endOffset)) return result;
       return {
         ...result,
@@ -303,6 +325,21 @@ export class ReplicaManager {
         partition.requireLeader();
         partition.validateLeaderEpoch(request.currentLeaderEpoch);
         const log = partition.log;
+        if (params.replicaId >= 0) {
+          const diverging = this.followerFetch(partition, params.replicaId, request);
+          if (diverging) {
+            return {
+              topic: request.topic,
+              partition: request.partition,
+              errorCode: ERROR_CODES.NONE,
+              highWatermark: log.highWatermark,
+              lastStableOffset: log.highWatermark,
+              logStartOffset: log.logStartOffset,
+              records: null,
+              divergingEpoch: diverging,
+            };
+          }
+        }
         const upper = params.replicaId >= 0 ? log.logEndOffset : log.highWatermark;
         const limit = Math.max(0, Math.min(request.partitionMaxBytes, remaining));
         const { records } = log.read(request.fetchOffset, limit, upper, minOneBatch);
@@ -336,6 +373,80 @@ export class ReplicaManager {
         };
       }
     });
+  }
+
+  /**
+   * A follower's fetch: if its log diverged from ours (its last epoch ends earlier here, or is not
+   * ours), the epoch and end offset it must truncate to; otherwise its progress is recorded, which
+   * may move the high watermark (completing acks=all produces) and let it rejoin the ISR.
+   */
+  private followerFetch(
+    partition: Partition,
+    replicaId: number,
+    request: FetchPartitionRequest,
+  ): { epoch: number; endOffset: number } | undefined {
+    if (!partition.state.replicas.includes(replicaId)) {
+      throw new KafkaError(
+        'NOT_LEADER_OR_FOLLOWER',
+        `broker ${replicaId} is not a replica of ${partition.key}`,
+      );
+    }
+    const log = partition.log;
+    if (request.lastFetchedEpoch >= 0) {
+      const { epoch, endOffset } = log.leaderEpochCache.endOffsetFor(
+        request.lastFetchedEpoch,
+        log.logEndOffset,
+      );
+      if (epoch !== request.lastFetchedEpoch || endOffset < request.fetchOffset) return { epoch, endOffset };
+    }
+    if (partition.updateFollowerFetch(replicaId, request.fetchOffset, this.clock.now()))
+      this.notifyProgress(partition);
+    const rejoining = partition.caughtUpOutOfSyncReplicas();
+    if (rejoining.length > 0) this.proposeIsr(partition, [...partition.state.isr, ...rejoining], 'caught up');
+    return undefined;
+  }
+
+  /** The high watermark moved: parked produces and consumer fetches may complete. */
+  private notifyProgress(partition: Partition): void {
+    this.producePurgatory.notify(partition.key);
+    this.fetchPurgatory.notify(partition.key);
+  }
+
+  private readonly isrProposals = new Set<string>();
+
+  /** Asks the controller's store to change a partition's ISR (one proposal in flight per partition). */
+  private proposeIsr(partition: Partition, isr: number[], reason: string): void {
+    if (!this.writePartitionState || this.isrProposals.has(partition.key)) return;
+    const state = partition.state;
+    this.isrProposals.add(partition.key);
+    this.writePartitionState(partition.topic, { ...state, isr }, state.partitionEpoch)
+      .then((written) => {
+        if (written)
+          this.logger.info({ partition: partition.key, isr, previous: state.isr, reason }, 'ISR changed');
+      })
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, partition: partition.key }, 'ISR change not written'),
+      )
+      .finally(() => this.isrProposals.delete(partition.key));
+  }
+
+  /**
+   * Leader housekeeping, run periodically: followers that have not caught up within
+   * `replica.lag.time.max.ms` leave the ISR (the leader always stays).
+   */
+  shrinkIsrs(): void {
+    const now = this.clock.now();
+    for (const partition of this.partitions.values()) {
+      if (!partition.isLeader) continue;
+      const lagging = partition.laggingInSyncReplicas(now, this.config.replicaLagTimeMaxMs);
+      if (lagging.length > 0) {
+        this.proposeIsr(
+          partition,
+          partition.state.isr.filter((id) => !lagging.includes(id)),
+          'followers lagging',
+        );
+      }
+    }
   }
 
   shutdown(): void {

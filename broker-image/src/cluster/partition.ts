@@ -2,14 +2,25 @@ import { KafkaError } from '../protocol/errors.js';
 import type { AppendResult, PartitionLog } from '../storage/partition-log.js';
 import type { PartitionState } from './metadata.js';
 
+/** What the leader knows of one follower's progress (Kafka's replica state). */
+interface FollowerState {
+  logEndOffset: number;
+  /** Last time the follower was known to have everything the leader had. */
+  lastCaughtUpTime: number;
+  /** The leader's log end when it answered this follower's previous fetch, and when that was. */
+  lastFetchLeaderLogEndOffset: number;
+  lastFetchTime: number;
+}
+
 /**
  * This broker's view of one partition it holds a replica of: the log, whether it leads, the
- * leader epoch, and the high watermark rule. With no followers (a lone broker or RF 1) the high
- * watermark follows the log end; the replication layer feeds follower progress in through
- * {@link Partition.updateFollowerState}.
+ * leader epoch, and — as leader — each follower's progress, from which the high watermark (the
+ * smallest log end across the ISR) and ISR membership follow. With no followers (a lone broker
+ * or RF 1) the high watermark is the log end.
  */
 export class Partition {
-  private readonly followerEnds = new Map<number, { logEndOffset: number; lastCaughtUpTime: number }>();
+  private readonly followers = new Map<number, FollowerState>();
+  private leaderSince = 0;
 
   constructor(
     readonly topic: string,
@@ -18,7 +29,10 @@ export class Partition {
     readonly log: PartitionLog,
     private readonly localBrokerId: number,
     public state: PartitionState,
-  ) {}
+    now: number,
+  ) {
+    if (this.isLeader) this.becomeLeader(now);
+  }
 
   get isLeader(): boolean {
     return this.state.leader === this.localBrokerId;
@@ -28,11 +42,30 @@ export class Partition {
     return this.state.leaderEpoch;
   }
 
-  /** Applies a new state from the controller. */
-  updateState(state: PartitionState): void {
+  get key(): string {
+    return `${this.topic}-${this.index}`;
+  }
+
+  /** Applies a new state from the controller; returns whether this broker just became leader. */
+  updateState(state: PartitionState, now: number): boolean {
+    const wasLeader = this.isLeader;
+    const previousEpoch = this.state.leaderEpoch;
     this.state = state;
-    for (const id of this.followerEnds.keys()) if (!state.replicas.includes(id)) this.followerEnds.delete(id);
+    for (const id of this.followers.keys()) if (!state.replicas.includes(id)) this.followers.delete(id);
+    const becameLeader = this.isLeader && (!wasLeader || state.leaderEpoch !== previousEpoch);
+    if (becameLeader) this.becomeLeader(now);
     if (this.isLeader) this.maybeIncrementHighWatermark();
+    return becameLeader;
+  }
+
+  /**
+   * A new leader epoch starts at the current log end, so followers of an older epoch can tell
+   * where their logs diverge; followers get a grace period from now before they count as lagging.
+   */
+  private becomeLeader(now: number): void {
+    this.leaderSince = now;
+    this.followers.clear();
+    this.log.leaderEpochCache.assign(this.state.leaderEpoch, this.log.logEndOffset);
   }
 
   /** Checks a client's view of the leader epoch against ours (KIP-320). */
@@ -83,27 +116,56 @@ export class Partition {
     return result;
   }
 
-  /** A follower fetched up to `logEndOffset`. */
-  updateFollowerState(replicaId: number, logEndOffset: number, now: number): void {
-    const caughtUp = logEndOffset >= this.log.logEndOffset;
-    const previous = this.followerEnds.get(replicaId);
-    this.followerEnds.set(replicaId, {
-      logEndOffset,
-      lastCaughtUpTime: caughtUp ? now : (previous?.lastCaughtUpTime ?? 0),
-    });
-    this.maybeIncrementHighWatermark();
+  /**
+   * A follower fetched from `fetchOffset` (its log end). It is caught up when that reaches what the
+   * leader had at its previous fetch (Kafka's rule, which holds under steady traffic too).
+   * Returns whether the high watermark moved.
+   */
+  updateFollowerFetch(replicaId: number, fetchOffset: number, now: number): boolean {
+    const leaderEnd = this.log.logEndOffset;
+    const follower = this.followers.get(replicaId) ?? {
+      logEndOffset: -1,
+      lastCaughtUpTime: this.leaderSince,
+      lastFetchLeaderLogEndOffset: -1,
+      lastFetchTime: this.leaderSince,
+    };
+    if (fetchOffset >= leaderEnd) follower.lastCaughtUpTime = now;
+    else if (fetchOffset >= follower.lastFetchLeaderLogEndOffset) {
+      follower.lastCaughtUpTime = Math.max(follower.lastCaughtUpTime, follower.lastFetchTime);
+    }
+    follower.logEndOffset = fetchOffset;
+    follower.lastFetchLeaderLogEndOffset = leaderEnd;
+    follower.lastFetchTime = now;
+    this.followers.set(replicaId, follower);
+    return this.maybeIncrementHighWatermark();
   }
 
-  followerState(replicaId: number): { logEndOffset: number; lastCaughtUpTime: number } | undefined {
-    return this.followerEnds.get(replicaId);
+  /** Followers in the ISR that have not caught up for longer than `maxLagMs`. */
+  laggingInSyncReplicas(now: number, maxLagMs: number): number[] {
+    return this.state.isr.filter((id) => {
+      if (id === this.localBrokerId) return false;
+      const lastCaughtUp = this.followers.get(id)?.lastCaughtUpTime ?? this.leaderSince;
+      return now - lastCaughtUp > maxLagMs;
+    });
+  }
+
+  /** Replicas outside the ISR that have caught up to the high watermark and may rejoin it. */
+  caughtUpOutOfSyncReplicas(): number[] {
+    const epochStart = this.log.leaderEpochCache.all().at(-1)?.startOffset ?? 0;
+    return this.state.replicas.filter((id) => {
+      if (id === this.localBrokerId || this.state.isr.includes(id)) return false;
+      const end = this.followers.get(id)?.logEndOffset ?? -1;
+      return end >= this.log.highWatermark && end >= epochStart;
+    });
   }
 
   /** High watermark = the smallest log end offset across the ISR (the leader's own included). */
   maybeIncrementHighWatermark(): boolean {
+    if (!this.isLeader) return false;
     let hw = this.log.logEndOffset;
     for (const id of this.state.isr) {
       if (id === this.localBrokerId) continue;
-      hw = Math.min(hw, this.followerEnds.get(id)?.logEndOffset ?? this.log.highWatermark);
+      hw = Math.min(hw, this.followers.get(id)?.logEndOffset ?? this.log.highWatermark);
     }
     if (hw > this.log.highWatermark) {
       this.log.updateHighWatermark(hw);

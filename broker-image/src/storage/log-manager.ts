@@ -13,6 +13,7 @@ export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
+export const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
 
 export interface LogManagerOptions {
   readonly fs: StorageFileSystem;
@@ -60,6 +61,7 @@ export class LogManager {
       const recoveryPoints = readOffsetCheckpoint(fs, join(dir, RECOVERY_POINT_CHECKPOINT));
       const logStartOffsets = readOffsetCheckpoint(fs, join(dir, LOG_START_OFFSET_CHECKPOINT));
       const cleanerOffsets = readOffsetCheckpoint(fs, join(dir, CLEANER_OFFSET_CHECKPOINT));
+      const highWatermarks = readOffsetCheckpoint(fs, join(dir, HIGH_WATERMARK_CHECKPOINT));
       const started = clock.now();
       let recovered = 0;
       for (const name of fs.readdirSync(dir)) {
@@ -101,6 +103,8 @@ export class LogManager {
           },
         });
         log.firstDirtyOffset = Math.max(log.logStartOffset, cleanerOffsets.get(key) ?? 0);
+        // Only what was known committed stays visible; a leader raises it as its followers confirm.
+        log.updateHighWatermark(highWatermarks.get(key) ?? log.logStartOffset);
         this.logs.set(key, log);
         this.dirOf.set(key, dir);
       }
@@ -235,6 +239,10 @@ export class LogManager {
     this.writeCheckpointPerDir(RECOVERY_POINT_CHECKPOINT, (log) => log.recoveryPoint);
   }
 
+  checkpointHighWatermarks(): void {
+    this.writeCheckpointPerDir(HIGH_WATERMARK_CHECKPOINT, (log) => log.highWatermark);
+  }
+
   checkpointLogStartOffsets(): void {
     this.writeCheckpointPerDir(LOG_START_OFFSET_CHECKPOINT, (log) => log.logStartOffset);
   }
@@ -262,6 +270,7 @@ export class LogManager {
     for (const log of logs) log.close();
     this.checkpointRecoveryPoints();
     this.checkpointLogStartOffsets();
+    this.checkpointHighWatermarks();
     this.writeCheckpointPerDir(CLEANER_OFFSET_CHECKPOINT, (log) => log.firstDirtyOffset);
     if (!this.offline) {
       for (const dir of this.options.logDirs)

@@ -498,6 +498,30 @@ export class PartitionLog {
     this.recoveryPoint = Math.min(this.recoveryPoint, offset);
   }
 
+  /**
+   * Discards the whole log and restarts it empty at `offset` (a follower whose leader no longer
+   * has the offsets it would continue from).
+   */
+  truncateFullyAndStartAt(offset: number, now = Date.now()): void {
+    for (const segment of this.segments) segment.delete();
+    this.segments = [
+      LogSegment.create(
+        this.fs,
+        this.dir,
+        offset,
+        { indexIntervalBytes: this.config.indexIntervalBytes },
+        now,
+      ),
+    ];
+    this.logStartOffset = offset;
+    this.firstDirtyOffset = offset;
+    this.highWatermark = offset;
+    this.recoveryPoint = offset;
+    this.leaderEpochCache.clear();
+    this.producerState.clear();
+    this.producerState.deleteSnapshotsFrom(0);
+  }
+
   /** fsyncs the active segment; afterwards everything up to the log end is durable. */
   async flush(now = Date.now()): Promise<void> {
     const upTo = this.logEndOffset;

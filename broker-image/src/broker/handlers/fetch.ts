@@ -2,9 +2,10 @@ import { Fetch } from '../../protocol/messages/fetch.js';
 import { defineHandler } from '../api-handler.js';
 
 /**
- * Fetch, for consumers (and later for follower replicas): whole stored batches from each partition,
- * long-polling up to `maxWaitMs` for `minBytes`. Incremental fetch sessions are declined (session
- * id 0), which every client handles by sending full fetch requests.
+ * Fetch, for consumers (up to the high watermark) and follower replicas (`replicaId` ≥ 0: up to the
+ * log end, told where their log diverges): whole stored batches from each partition, long-polling
+ * up to `maxWaitMs` for `minBytes`. Incremental fetch sessions are declined (session id 0), which
+ * every client handles by sending full fetch requests.
  */
 export const fetchHandler = defineHandler(Fetch, async (request, { services }) => {
   const partitions = request.topics.flatMap((t) =>
@@ -14,6 +15,7 @@ export const fetchHandler = defineHandler(Fetch, async (request, { services }) =
       fetchOffset: p.fetchOffset,
       partitionMaxBytes: p.partitionMaxBytes,
       currentLeaderEpoch: p.currentLeaderEpoch,
+      lastFetchedEpoch: p.lastFetchedEpoch,
     })),
   );
   const results = await services.replicaManager.fetchMessages({
@@ -41,6 +43,7 @@ export const fetchHandler = defineHandler(Fetch, async (request, { services }) =
           abortedTransactions: null,
           preferredReadReplica: -1,
           records: r.records,
+          ...(r.divergingEpoch ? { divergingEpoch: r.divergingEpoch } : {}),
         };
       }),
     })),

@@ -1,0 +1,228 @@
+import type { Logger } from 'pino';
+import { ERROR_CODES } from '../protocol/errors.js';
+import { Fetch } from '../protocol/messages/fetch.js';
+import type { DecodedResponseOf } from '../protocol/schema/api.js';
+import type { Clock } from '../util/clock.js';
+import { BrokerClient } from './broker-client.js';
+import type { BrokerRegistration } from './metadata.js';
+import type { Partition } from './partition.js';
+
+/** The Fetch version followers use: flexible, with leader epochs and divergence detection. */
+const REPLICA_FETCH_VERSION = 12;
+
+export interface ReplicaFetcherOptions {
+  readonly nodeId: number;
+  readonly interBrokerListener: string;
+  readonly fetchMaxBytes: number;
+  readonly fetchWaitMaxMs: number;
+  readonly fetchMinBytes: number;
+  readonly fetchBackoffMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Called after a follower append, so the broker can wake anything waiting on the partition. */
+  readonly onProgress: (partition: Partition) => void;
+}
+
+/**
+ * Follows one leader broker: a loop of Fetch requests (as replica `nodeId`) for every partition
+ * this broker follows on that leader, appending what arrives with the leader's offsets, taking the
+ * leader's high watermark and log start offset, and truncating when the leader says the logs
+ * diverged (a new leader epoch wrote different data from ours).
+ */
+class ReplicaFetcher {
+  readonly partitions = new Map<string, Partition>();
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private readonly client: BrokerClient;
+
+  constructor(
+    readonly leader: BrokerRegistration,
+    private readonly options: ReplicaFetcherOptions,
+  ) {
+    const endpoint =
+      leader.endpoints.find((e) => e.listener === options.interBrokerListener) ?? leader.endpoints[0]!;
+    this.client = new BrokerClient(endpoint.host, endpoint.port, `strata-replica-fetcher-${options.nodeId}`);
+    void this.run();
+  }
+
+  add(partition: Partition): void {
+    this.partitions.set(partition.key, partition);
+    this.wake?.();
+  }
+
+  remove(key: string): void {
+    this.partitions.delete(key);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+    this.client.close();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (this.partitions.size === 0) {
+        await this.sleep(this.options.fetchBackoffMs);
+        continue;
+      }
+      try {
+        const backoff = await this.fetchOnce();
+        if (backoff) await this.sleep(this.options.fetchBackoffMs);
+      } catch (error) {
+        if (this.stopped) return;
+        this.options.logger.debug(
+          { err: error, leader: this.leader.nodeId },
+          'replica fetch failed; backing off',
+        );
+        await this.sleep(this.options.fetchBackoffMs);
+      }
+    }
+  }
+
+  /** One fetch round; true when the fetcher should back off before the next. */
+  private async fetchOnce(): Promise<boolean> {
+    const partitions = [...this.partitions.values()];
+    const byTopic = new Map<string, Partition[]>();
+    for (const p of partitions) {
+      const list = byTopic.get(p.topic) ?? [];
+      list.push(p);
+      byTopic.set(p.topic, list);
+    }
+    const response = await this.client.request(
+      Fetch,
+      REPLICA_FETCH_VERSION,
+      {
+        replicaId: this.options.nodeId,
+        maxWaitMs: this.options.fetchWaitMaxMs,
+        minBytes: this.options.fetchMinBytes,
+        maxBytes: this.options.fetchMaxBytes,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [...byTopic].map(([topic, list]) => ({
+          topic,
+          partitions: list.map((p) => ({
+            partition: p.index,
+            currentLeaderEpoch: p.leaderEpoch,
+            fetchOffset: p.log.logEndOffset,
+            lastFetchedEpoch: p.log.leaderEpochCache.latestEpoch,
+            logStartOffset: p.log.logStartOffset,
+            partitionMaxBytes: this.options.fetchMaxBytes,
+          })),
+        })),
+        forgottenTopicsData: [],
+        rackId: '',
+      },
+      this.options.fetchWaitMaxMs + 30_000,
+    );
+    let backoff = false;
+    for (const topic of response.responses) {
+      for (const data of topic.partitions) {
+        const partition = this.partitions.get(`${topic.topic}-${data.partitionIndex}`);
+        if (!partition || partition.isLeader) continue;
+        if (!this.handle(partition, data)) backoff = true;
+      }
+    }
+    return backoff;
+  }
+
+  /** Applies one partition's answer; false when it was an error worth backing off for. */
+  private handle(partition: Partition, data: FetchedPartition): boolean {
+    const log = partition.log;
+    if (data.errorCode === ERROR_CODES.OFFSET_OUT_OF_RANGE) {
+      if (log.logEndOffset < data.logStartOffset) {
+        // The leader no longer has what we would continue from: start over at its log start.
+        log.truncateFullyAndStartAt(data.logStartOffset, this.options.clock.now());
+      } else {
+        log.truncateTo(Math.max(data.highWatermark, log.logStartOffset));
+      }
+      this.options.logger.warn(
+        { partition: partition.key, logEndOffset: log.logEndOffset },
+        'follower offset out of range; truncated',
+      );
+      return true;
+    }
+    if (data.errorCode !== ERROR_CODES.NONE) return false;
+    if (data.divergingEpoch.epoch >= 0 || data.divergingEpoch.endOffset >= 0) {
+      const to = Math.min(data.divergingEpoch.endOffset, log.logEndOffset);
+      if (to < log.logEndOffset) {
+        this.options.logger.info(
+          { partition: partition.key, from: log.logEndOffset, to, epoch: data.divergingEpoch.epoch },
+          'truncating a diverged follower log',
+        );
+        log.truncateTo(Math.max(to, log.logStartOffset));
+      } else {
+        // Our last epoch is unknown to the leader but nothing to cut: forget that epoch's entry.
+        log.leaderEpochCache.truncateFromEnd(to);
+      }
+      return true;
+    }
+    if (data.records && data.records.length > 0) log.appendAsFollower(data.records, this.options.clock.now());
+    if (data.logStartOffset > log.logStartOffset && data.logStartOffset <= log.logEndOffset) {
+      log.updateHighWatermark(Math.max(log.highWatermark, data.logStartOffset));
+      log.deleteRecordsBefore(data.logStartOffset);
+    }
+    log.updateHighWatermark(Math.min(data.highWatermark, log.logEndOffset));
+    this.options.onProgress(partition);
+    return true;
+  }
+}
+
+type FetchedPartition = DecodedResponseOf<typeof Fetch>['responses'][number]['partitions'][number];
+
+/**
+ * The fetchers of one broker: one per leader it follows partitions on, started and stopped as
+ * leadership moves.
+ */
+export class ReplicaFetcherManager {
+  private readonly fetchers = new Map<number, ReplicaFetcher>();
+
+  constructor(private readonly options: ReplicaFetcherOptions) {}
+
+  /** Follows `partition` on `leader` (and stops following it anywhere else). */
+  follow(partition: Partition, leader: BrokerRegistration): void {
+    for (const [id, fetcher] of this.fetchers) if (id !== leader.nodeId) fetcher.remove(partition.key);
+    let fetcher = this.fetchers.get(leader.nodeId);
+    if (fetcher && !sameEndpoints(fetcher.leader, leader)) {
+      fetcher.stop();
+      this.fetchers.delete(leader.nodeId);
+      fetcher = undefined;
+    }
+    if (!fetcher) {
+      fetcher = new ReplicaFetcher(leader, this.options);
+      this.fetchers.set(leader.nodeId, fetcher);
+    }
+    fetcher.add(partition);
+  }
+
+  /** Stops following `key` (it became leader, lost its leader, or moved away). */
+  unfollow(key: string): void {
+    for (const fetcher of this.fetchers.values()) fetcher.remove(key);
+    for (const [id, fetcher] of this.fetchers) {
+      if (fetcher.partitions.size === 0) {
+        fetcher.stop();
+        this.fetchers.delete(id);
+      }
+    }
+  }
+
+  shutdown(): void {
+    for (const fetcher of this.fetchers.values()) fetcher.stop();
+    this.fetchers.clear();
+  }
+}
+
+function sameEndpoints(a: BrokerRegistration, b: BrokerRegistration): boolean {
+  return JSON.stringify(a.endpoints) === JSON.stringify(b.endpoints);
+}
