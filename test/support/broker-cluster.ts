@@ -7,6 +7,7 @@ export const ZONES = ['az-a', 'az-b', 'az-c'] as const;
 export interface BrokerClusterOptions {
   readonly brokers?: number;
   readonly properties?: Record<string, string | number | boolean>;
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -32,6 +33,7 @@ export class BrokerCluster {
 
   async startBroker(nodeId: number): Promise<BrokerProcess> {
     const broker = await BrokerProcess.start({
+      env: this.options.env,
       properties: {
         'node.id': nodeId,
         'broker.rack': ZONES[(nodeId - 1) % ZONES.length]!,

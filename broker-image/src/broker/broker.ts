@@ -60,6 +60,7 @@ export class Broker {
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
   private ready = false;
+  private registered = false;
   private stopping: Promise<void> | undefined;
 
   constructor(options: BrokerOptions) {
@@ -173,6 +174,9 @@ export class Broker {
 
     const listeners = await this.socketServer.start(config.listeners);
     await this.metadata.registerBroker(this.registration(listeners));
+    // Followers start fetching only now: a leader adds to its ISR only registered (live) brokers.
+    this.registered = true;
+    for (const topic of this.metadata.topics()) this.followLeaders(topic);
     this.controller?.start();
     this.schedulePeriodicWork();
     this.ready = true;
@@ -238,6 +242,7 @@ export class Broker {
   }
 
   private followLeaders(topic: TopicMetadata): void {
+    if (!this.registered) return;
     const brokers = new Map(this.metadata.brokers().map((b) => [b.nodeId, b]));
     for (const state of topic.partitions) {
       const partition = this.replicaManager.getPartition(topic.name, state.partition);

@@ -88,6 +88,12 @@ export class Controller {
         if (preferredLeaders && !next) next = preferPreferredLeader(state, alive);
         if (!next) continue;
         const written = await store.updatePartition(topic.name, next, state.partitionEpoch);
+        if (written && next.leader === state.leader) {
+          this.options.logger.info(
+            { topic: topic.name, partition: state.partition, isr: next.isr, previous: state.isr, replicas: next.replicas },
+            'partition state changed',
+          );
+        }
         if (written && next.leader !== state.leader) {
           this.options.logger.info(
             {

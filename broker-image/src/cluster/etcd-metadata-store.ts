@@ -73,7 +73,10 @@ export class EtcdMetadataStore implements MetadataStore {
 
   async start(): Promise<void> {
     const response = await this.client.getAll().prefix(this.prefix).exec();
-    for (const kv of response.kvs) this.apply('put', kv);
+    // Keys come sorted, so a topic's partitions come before the topic itself: topics first.
+    const isPartition = (kv: IKeyValue): boolean => kv.key.toString('utf8').startsWith(this.key('partitions', ''));
+    for (const kv of response.kvs.filter((kv) => !isPartition(kv))) this.apply('put', kv);
+    for (const kv of response.kvs.filter(isPartition)) this.apply('put', kv);
     this.revision = BigInt(response.header.revision);
     this.watcher = await this.client
       .watch()

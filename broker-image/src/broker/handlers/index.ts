@@ -1,7 +1,11 @@
 import type { AnyApiHandler } from '../api-handler.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
 import { createPartitionsHandler } from './create-partitions.js';
+import { electLeadersHandler } from './elect-leaders.js';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { deleteGroupsHandler } from './delete-groups.js';
@@ -53,6 +57,10 @@ export function brokerHandlers(): Map<number, AnyApiHandler> {
     listGroupsHandler,
     deleteGroupsHandler,
     offsetDeleteHandler,
+    offsetForLeaderEpochHandler,
+    alterPartitionReassignmentsHandler,
+    listPartitionReassignmentsHandler,
+    electLeadersHandler,
   ];
   return new Map(handlers.map((h) => [h.api.apiKey, h]));
 }
