@@ -28,11 +28,34 @@ async function topics(args: string[]): Promise<string> {
 
 describe('leader failover', () => {
   it('loses and duplicates nothing acknowledged when the leader is killed mid-stream', async () => {
-    await topics(['--create', '--topic', 'failover', '--partitions', '1', '--replication-factor', '3', '--config', 'min.insync.replicas=2']);
-    const [before] = await waitForPartitions(() => cluster.bootstrap, 'failover', (p) => p[0]?.isr.length === 3, 'a full ISR');
+    await topics([
+      '--create',
+      '--topic',
+      'failover',
+      '--partitions',
+      '1',
+      '--replication-factor',
+      '3',
+      '--config',
+      'min.insync.replicas=2',
+    ]);
+    const [before] = await waitForPartitions(
+      () => cluster.bootstrap,
+      'failover',
+      (p) => p[0]?.isr.length === 3,
+      'a full ISR',
+    );
     const [java, args] = await javaCommand(
       JAVA_PROGRAMS.idempotentProducer,
-      [cluster.bootstrap, 'failover', '-1', 'rec', 'linger.ms=2', 'retry.backoff.ms=100', 'metadata.max.age.ms=1000'],
+      [
+        cluster.bootstrap,
+        'failover',
+        '-1',
+        'rec',
+        'linger.ms=2',
+        'retry.backoff.ms=100',
+        'metadata.max.age.ms=1000',
+      ],
       { classpath },
     );
     const producer = new LineProcess(java, args);
@@ -42,7 +65,11 @@ describe('leader failover', () => {
       killed = before!.leader;
       await cluster.broker(killed).kill();
       const acked = producer.count('ACK ');
-      await producer.waitFor(() => producer.count('ACK ') >= acked + 2000, 120_000, 'acknowledgements from the new leader');
+      await producer.waitFor(
+        () => producer.count('ACK ') >= acked + 2000,
+        120_000,
+        'acknowledgements from the new leader',
+      );
       const [after] = await describePartitions(cluster.bootstrap, 'failover');
       expect(after!.leader).not.toBe(killed);
       expect(after!.isr).not.toContain(killed);
@@ -53,14 +80,27 @@ describe('leader failover', () => {
 
     // The old leader returns, catches up from the new one and rejoins the ISR.
     await cluster.restartBroker(killed);
-    await waitForPartitions(() => cluster.bootstrap, 'failover', (p) => p[0]!.isr.includes(killed), 'the old leader back in the ISR');
+    await waitForPartitions(
+      () => cluster.bootstrap,
+      'failover',
+      (p) => p[0]!.isr.includes(killed),
+      'the old leader back in the ISR',
+    );
 
     const acked = producer.lines.filter((l) => l.startsWith('ACK ')).map((l) => l.split(' '));
-    const dump = await runKafkaTool(JAVA_PROGRAMS.assignSeekConsumer, [cluster.bootstrap, 'failover', '0', 'earliest', 'all', '120000'], {
-      classpath,
-      timeoutMs: 180_000,
-    });
-    const records = dump.stdout.trim().split('\n').filter((l) => !l.startsWith('POSITION')).map((l) => l.split(' '));
+    const dump = await runKafkaTool(
+      JAVA_PROGRAMS.assignSeekConsumer,
+      [cluster.bootstrap, 'failover', '0', 'earliest', 'all', '120000'],
+      {
+        classpath,
+        timeoutMs: 180_000,
+      },
+    );
+    const records = dump.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('POSITION'))
+      .map((l) => l.split(' '));
     records.forEach((r, i) => expect(Number(r[0])).toBe(i));
     const values = records.map((r) => r[2]!);
     expect(new Set(values).size).toBe(values.length);

@@ -59,10 +59,10 @@ export class BrokerCluster {
     return b;
   }
 
-  /** Bootstrap servers: every live broker. */
+  /** Bootstrap servers: every live broker that is not frozen. */
   get bootstrap(): string {
     return [...this.brokers.values()]
-      .filter((b) => b.alive)
+      .filter((b) => b.alive && !b.paused)
       .map((b) => b.bootstrap)
       .join(',');
   }

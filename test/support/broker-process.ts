@@ -156,6 +156,20 @@ export class BrokerProcess {
     await this.exited;
   }
 
+  /** SIGSTOP: the process freezes (no heartbeats, no replies) until `resume`. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+    this.paused = false;
+  }
+
+  /** Frozen by `pause`: its sockets accept connections but nothing answers. */
+  paused = false;
+
   /** SIGTERM: a clean shutdown; resolves with the exit code. */
   async stop(): Promise<number | null> {
     if (!this.alive) return this.exitCode ?? null;

@@ -11,7 +11,12 @@ export interface PartitionView {
 
 /** A topic's partitions as a client sees them in Metadata, from any live broker. */
 export async function describePartitions(bootstrap: string, topic: string): Promise<PartitionView[]> {
-  const admin = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+  const admin = new Kafka({
+    brokers: bootstrap.split(','),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
+    requestTimeout: 5000,
+  }).admin();
   await admin.connect();
   try {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });

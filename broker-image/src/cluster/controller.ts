@@ -90,7 +90,13 @@ export class Controller {
         const written = await store.updatePartition(topic.name, next, state.partitionEpoch);
         if (written && next.leader === state.leader) {
           this.options.logger.info(
-            { topic: topic.name, partition: state.partition, isr: next.isr, previous: state.isr, replicas: next.replicas },
+            {
+              topic: topic.name,
+              partition: state.partition,
+              isr: next.isr,
+              previous: state.isr,
+              replicas: next.replicas,
+            },
             'partition state changed',
           );
         }

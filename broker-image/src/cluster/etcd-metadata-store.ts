@@ -74,7 +74,8 @@ export class EtcdMetadataStore implements MetadataStore {
   async start(): Promise<void> {
     const response = await this.client.getAll().prefix(this.prefix).exec();
     // Keys come sorted, so a topic's partitions come before the topic itself: topics first.
-    const isPartition = (kv: IKeyValue): boolean => kv.key.toString('utf8').startsWith(this.key('partitions', ''));
+    const isPartition = (kv: IKeyValue): boolean =>
+      kv.key.toString('utf8').startsWith(this.key('partitions', ''));
     for (const kv of response.kvs.filter((kv) => !isPartition(kv))) this.apply('put', kv);
     for (const kv of response.kvs.filter(isPartition)) this.apply('put', kv);
     this.revision = BigInt(response.header.revision);

@@ -15,7 +15,9 @@ export const electLeadersHandler = defineHandler(ElectLeaders, async (request, {
   const alive = new Set(services.metadata.brokers().map((b) => b.nodeId));
   const requested =
     request.topicPartitions === null
-      ? services.metadata.topics().map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partition) }))
+      ? services.metadata
+          .topics()
+          .map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partition) }))
       : request.topicPartitions;
   const replicaElectionResults = [];
   for (const { topic: name, partitions } of requested) {
@@ -23,11 +25,16 @@ export const electLeadersHandler = defineHandler(ElectLeaders, async (request, {
     for (const partitionId of partitions) {
       try {
         const state = services.metadata.topic(name)?.partitions[partitionId];
-        if (!state) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${name}-${partitionId} does not exist`);
-        const next = type === PREFERRED ? preferPreferredLeader(state, alive) : electLeader(state, alive, true);
+        if (!state)
+          throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${name}-${partitionId} does not exist`);
+        const next =
+          type === PREFERRED ? preferPreferredLeader(state, alive) : electLeader(state, alive, true);
         if (!next) {
           if (type === PREFERRED && state.leader !== state.replicas[0]) {
-            throw new KafkaError('PREFERRED_LEADER_NOT_AVAILABLE', `the preferred leader of ${name}-${partitionId} is not in sync`);
+            throw new KafkaError(
+              'PREFERRED_LEADER_NOT_AVAILABLE',
+              `the preferred leader of ${name}-${partitionId} is not in sync`,
+            );
           }
           throw new KafkaError('ELECTION_NOT_NEEDED', `${name}-${partitionId} is already led as asked`);
         }
@@ -36,7 +43,11 @@ export const electLeadersHandler = defineHandler(ElectLeaders, async (request, {
         }
         partitionResult.push({ partitionId, errorCode: ERROR_CODES.NONE, errorMessage: null });
       } catch (error) {
-        partitionResult.push({ partitionId, errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error) });
+        partitionResult.push({
+          partitionId,
+          errorCode: errorCodeOf(error),
+          errorMessage: errorMessageOf(error),
+        });
       }
     }
     replicaElectionResults.push({ topic: name, partitionResult });

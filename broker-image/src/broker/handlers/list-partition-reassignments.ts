@@ -3,21 +3,27 @@ import { ListPartitionReassignments } from '../../protocol/messages/list-partiti
 import { defineHandler } from '../api-handler.js';
 
 /** ListPartitionReassignments: partitions with replicas being added or removed (all, or those asked for). */
-export const listPartitionReassignmentsHandler = defineHandler(ListPartitionReassignments, (request, { services }) => {
-  const wanted = request.topics === null ? null : new Map(request.topics.map((t) => [t.name, new Set(t.partitionIndexes)]));
-  const topics = [];
-  for (const topic of services.metadata.topics()) {
-    if (wanted && !wanted.has(topic.name)) continue;
-    const partitions = topic.partitions
-      .filter((p) => p.addingReplicas.length > 0 || p.removingReplicas.length > 0)
-      .filter((p) => !wanted || wanted.get(topic.name)!.has(p.partition))
-      .map((p) => ({
-        partitionIndex: p.partition,
-        replicas: [...p.replicas],
-        addingReplicas: [...p.addingReplicas],
-        removingReplicas: [...p.removingReplicas],
-      }));
-    if (partitions.length > 0) topics.push({ name: topic.name, partitions });
-  }
-  return { throttleTimeMs: 0, errorCode: ERROR_CODES.NONE, errorMessage: null, topics };
-});
+export const listPartitionReassignmentsHandler = defineHandler(
+  ListPartitionReassignments,
+  (request, { services }) => {
+    const wanted =
+      request.topics === null
+        ? null
+        : new Map(request.topics.map((t) => [t.name, new Set(t.partitionIndexes)]));
+    const topics = [];
+    for (const topic of services.metadata.topics()) {
+      if (wanted && !wanted.has(topic.name)) continue;
+      const partitions = topic.partitions
+        .filter((p) => p.addingReplicas.length > 0 || p.removingReplicas.length > 0)
+        .filter((p) => !wanted || wanted.get(topic.name)!.has(p.partition))
+        .map((p) => ({
+          partitionIndex: p.partition,
+          replicas: [...p.replicas],
+          addingReplicas: [...p.addingReplicas],
+          removingReplicas: [...p.removingReplicas],
+        }));
+      if (partitions.length > 0) topics.push({ name: topic.name, partitions });
+    }
+    return { throttleTimeMs: 0, errorCode: ERROR_CODES.NONE, errorMessage: null, topics };
+  },
+);

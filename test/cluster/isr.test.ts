@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerCluster } from '../support/broker-cluster.js';
+import { describePartitions, waitForPartitions } from '../support/cluster-metadata.js';
+import { JAVA_PROGRAMS, javaProgramsClasspath } from '../support/java-programs.js';
+import { javaCommand, KAFKA_TOOLS, runKafkaTool } from '../support/kafka-jars.js';
+import { LineProcess } from '../support/line-process.js';
+
+/**
+ * A frozen follower (SIGSTOP) leaves the ISR while writes go on; when it thaws it catches up and
+ * rejoins. A clean stop (SIGTERM) of a leader moves its leadership first, and the preferred leader
+ * gets its leadership back once it is in sync again.
+ */
+let cluster: BrokerCluster;
+let classpath: string;
+
+beforeAll(async () => {
+  cluster = await BrokerCluster.start({ properties: { 'leader.imbalance.check.interval.seconds': 1 } });
+  classpath = await javaProgramsClasspath();
+});
+afterAll(async () => cluster?.destroy());
+
+async function createTopic(name: string): Promise<void> {
+  const result = await runKafkaTool(KAFKA_TOOLS.topics, [
+    '--bootstrap-server',
+    cluster.bootstrap,
+    '--create',
+    '--topic',
+    name,
+    '--partitions',
+    '1',
+    '--replication-factor',
+    '3',
+  ]);
+  if (result.code !== 0) throw new Error(result.stdout + result.stderr);
+  await waitForPartitions(
+    () => cluster.bootstrap,
+    name,
+    (p) => p[0]?.isr.length === 3,
+    'a full ISR',
+  );
+}
+
+async function startProducer(topic: string): Promise<LineProcess> {
+  const [java, args] = await javaCommand(
+    JAVA_PROGRAMS.idempotentProducer,
+    [cluster.bootstrap, topic, '-1', 'v', 'linger.ms=5', 'retry.backoff.ms=100', 'metadata.max.age.ms=1000'],
+    { classpath },
+  );
+  return new LineProcess(java, args);
+}
+
+describe('in-sync replicas', () => {
+  it('drops a frozen follower from the ISR, keeps writing, and takes it back when it catches up', async () => {
+    await createTopic('frozen');
+    const [state] = await describePartitions(cluster.bootstrap, 'frozen');
+    const follower = state!.replicas.find((id) => id !== state!.leader)!;
+    const producer = await startProducer('frozen');
+    try {
+      await producer.waitFor(() => producer.count('ACK ') >= 500, 120_000, 'first acknowledgements');
+      cluster.broker(follower).pause();
+      await waitForPartitions(
+        () => cluster.bootstrap,
+        'frozen',
+        (p) => !p[0]!.isr.includes(follower),
+        'the frozen follower out of the ISR',
+      );
+      const acked = producer.count('ACK ');
+      await producer.waitFor(
+        () => producer.count('ACK ') >= acked + 1000,
+        120_000,
+        'writes with the smaller ISR',
+      );
+      cluster.broker(follower).resume();
+      await waitForPartitions(
+        () => cluster.bootstrap,
+        'frozen',
+        (p) => p[0]!.isr.includes(follower),
+        'the follower back in the ISR',
+      );
+    } finally {
+      await producer.stop();
+    }
+    expect(producer.lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+  });
+
+  it('moves leadership off a broker stopped cleanly, then back to it as preferred leader', async () => {
+    await createTopic('moving');
+    const [state] = await describePartitions(cluster.bootstrap, 'moving');
+    const preferred = state!.replicas[0]!;
+    expect(state!.leader).toBe(preferred);
+    const producer = await startProducer('moving');
+    try {
+      await producer.waitFor(() => producer.count('ACK ') >= 500, 120_000, 'first acknowledgements');
+      const stopping = cluster.broker(preferred);
+      const logged = stopping.waitForLog((l) => l.msg === 'broker stopped');
+      expect(await stopping.stop()).toBe(0);
+      await logged;
+      const [moved] = await describePartitions(cluster.bootstrap, 'moving');
+      expect(moved!.leader).not.toBe(preferred);
+      expect(moved!.leader).not.toBe(-1);
+      const acked = producer.count('ACK ');
+      await producer.waitFor(
+        () => producer.count('ACK ') >= acked + 500,
+        120_000,
+        'writes to the new leader',
+      );
+
+      await cluster.restartBroker(preferred);
+      await waitForPartitions(
+        () => cluster.bootstrap,
+        'moving',
+        (p) => p[0]!.leader === preferred,
+        'the preferred leader restored',
+      );
+      const after = producer.count('ACK ');
+      await producer.waitFor(
+        () => producer.count('ACK ') >= after + 500,
+        120_000,
+        'writes to the restored leader',
+      );
+    } finally {
+      await producer.stop();
+    }
+    expect(producer.lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+  });
+});
