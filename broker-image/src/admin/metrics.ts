@@ -5,6 +5,8 @@ export interface MetricsSources {
   logSizes(): Iterable<{ topic: string; partition: number; bytes: number }>;
   /** Capacity and usage of each data volume. */
   diskUsage(): Iterable<{ dir: string; totalBytes: number; usableBytes: number; logBytes: number }>;
+  /** Requests parked in each purgatory (long-poll fetches, acks=all produces). */
+  purgatorySizes(): { fetch: number; produce: number };
 }
 
 /**
@@ -63,6 +65,17 @@ export class BrokerMetrics {
         this.reset();
         for (const { topic, partition, bytes } of sources.logSizes())
           this.set({ topic, partition: String(partition) }, bytes);
+      },
+    });
+    new Gauge({
+      name: 'kafka_server_purgatory_size',
+      help: 'Requests waiting in purgatory, by delayed operation',
+      labelNames: ['delayed_operation'],
+      registers,
+      collect() {
+        const sizes = sources.purgatorySizes();
+        this.set({ delayed_operation: 'Fetch' }, sizes.fetch);
+        this.set({ delayed_operation: 'Produce' }, sizes.produce);
       },
     });
     new Gauge({

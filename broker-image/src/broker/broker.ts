@@ -85,6 +85,10 @@ export class Broker {
           bytes: log.size,
         })),
       diskUsage: () => this.logManager.diskUsage(),
+      purgatorySizes: () => ({
+        fetch: this.replicaManager.fetchPurgatory.size,
+        produce: this.replicaManager.producePurgatory.size,
+      }),
     });
     if (config.coordinatorEndpoints.length > 0) {
       const store = new EtcdMetadataStore({

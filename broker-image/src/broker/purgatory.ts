@@ -15,7 +15,7 @@ export class Purgatory {
 
   /** Resolves true as soon as `condition` holds, false if `timeoutMs` passes first. */
   waitUntil(keys: readonly string[], timeoutMs: number, condition: () => boolean): Promise<boolean> {
-    if (condition()) return Promise.resolve(true);
+    if (holds(condition)) return Promise.resolve(true);
     if (timeoutMs <= 0 || keys.length === 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       let done = false;
@@ -34,7 +34,7 @@ export class Purgatory {
           resolve(satisfied);
         },
       };
-      const timer = setTimeout(() => waiter.finish(condition()), timeoutMs);
+      const timer = setTimeout(() => waiter.finish(holds(condition)), timeoutMs);
       for (const key of keys) {
         let set = this.watchers.get(key);
         if (!set) {
@@ -50,7 +50,7 @@ export class Purgatory {
   notify(key: string): void {
     const set = this.watchers.get(key);
     if (!set) return;
-    for (const waiter of [...set]) if (waiter.condition()) waiter.finish(true);
+    for (const waiter of [...set]) if (holds(waiter.condition)) waiter.finish(true);
   }
 
   get size(): number {
@@ -62,6 +62,18 @@ export class Purgatory {
   /** Completes every waiter now (shutdown), each with its condition's current value. */
   completeAll(): void {
     for (const set of [...this.watchers.values()])
-      for (const waiter of [...set]) waiter.finish(waiter.condition());
+      for (const waiter of [...set]) waiter.finish(holds(waiter.condition));
+  }
+}
+
+/**
+ * A condition that throws (its partition vanished under it) counts as met: the waiting request is
+ * answered now and reports the partition's state itself, instead of the error escaping a timer.
+ */
+function holds(condition: () => boolean): boolean {
+  try {
+    return condition();
+  } catch {
+    return true;
   }
 }

@@ -283,18 +283,21 @@ export class ReplicaManager {
     const startEnds = watched.map(({ partition }) => visibleEnd(partition));
     const startSizes = watched.map(({ partition }) => partition?.log.size ?? 0);
     const enoughData = (): boolean => {
+      // A partition that went away (deleted, moved) or changed hands answers the fetch at once.
+      if (
+        watched.some(
+          ({ partition, request }) => partition !== this.getPartition(request.topic, request.partition),
+        )
+      ) {
+        return true;
+      }
       let available = bytes;
       watched.forEach(({ partition }, i) => {
         if (!partition) return;
         if (visibleEnd(partition) > startEnds[i]!)
           available += Math.max(1, partition.log.size - startSizes[i]!);
       });
-      return (
-        available >= params.minBytes ||
-        watched.some(
-          ({ partition, request }) => partition !== this.getPartition(request.topic, request.partition),
-        )
-      );
+      return available >= params.minBytes;
     };
     await this.fetchPurgatory.waitUntil(
       params.partitions.map((p) => topicPartitionKey(p.topic, p.partition)),

@@ -122,6 +122,15 @@ export class LogManager {
     }
   }
 
+  /** The log dir holding a partition. */
+  logDirOf(tp: TopicPartition): string | undefined {
+    return this.dirOf.get(topicPartitionKey(tp.topic, tp.partition));
+  }
+
+  get logDirs(): readonly string[] {
+    return this.options.logDirs;
+  }
+
   getLog(tp: TopicPartition): PartitionLog | undefined {
     return this.logs.get(topicPartitionKey(tp.topic, tp.partition));
   }

@@ -23,3 +23,29 @@ export const staticBrokerConfigs = (): KafkaError =>
     'INVALID_REQUEST',
     'broker settings are static in Strata: change server.properties (or the cluster configuration) and restart the broker',
   );
+
+/**
+ * Kafka's replication throttle settings. Strata does not throttle replication, so they can never
+ * be set; deleting them (which `kafka-reassign-partitions --verify` does for every broker and
+ * topic when a reassignment completes) is a no-op that succeeds.
+ */
+export const REPLICATION_THROTTLE_CONFIGS: ReadonlySet<string> = new Set([
+  'leader.replication.throttled.rate',
+  'follower.replication.throttled.rate',
+  'replica.alter.log.dirs.io.max.bytes.per.second',
+  'leader.replication.throttled.replicas',
+  'follower.replication.throttled.replicas',
+]);
+
+export const DELETE_OPERATION = 1;
+
+/** Whether every change is the deletion of a (never set) replication throttle. */
+export function onlyDeletesThrottles(configs: readonly { name: string; configOperation: number }[]): boolean {
+  return configs.every(
+    (c) => c.configOperation === DELETE_OPERATION && REPLICATION_THROTTLE_CONFIGS.has(c.name),
+  );
+}
+
+export function throttleNotSupported(name: string): KafkaError {
+  return new KafkaError('INVALID_CONFIG', `${name}: replication throttles are not supported by Strata`);
+}

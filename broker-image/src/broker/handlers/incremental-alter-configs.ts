@@ -3,9 +3,12 @@ import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../prot
 import { IncrementalAlterConfigs } from '../../protocol/messages/incremental-alter-configs.js';
 import { defineHandler } from '../api-handler.js';
 import {
+  REPLICATION_THROTTLE_CONFIGS,
   ResourceType,
+  onlyDeletesThrottles,
   requireThisBroker,
   staticBrokerConfigs,
+  throttleNotSupported,
   unsupportedResource,
 } from './config-resources.js';
 
@@ -33,6 +36,10 @@ export const incrementalAlterConfigsHandler = defineHandler(
             );
           const configs = new Map(topic.configs);
           for (const c of resource.configs) {
+            if (REPLICATION_THROTTLE_CONFIGS.has(c.name)) {
+              if (c.configOperation === DELETE) continue;
+              throw throttleNotSupported(c.name);
+            }
             const definition = TOPIC_CONFIGS[c.name];
             if (!definition) throw new KafkaError('INVALID_CONFIG', `Unknown topic config name: ${c.name}`);
             const isList = definition.parse.configType === 'LIST';
@@ -73,7 +80,7 @@ export const incrementalAlterConfigsHandler = defineHandler(
           await services.topicAdmin.setTopicConfigs(resource.resourceName, configs, request.validateOnly);
         } else if (resource.resourceType === ResourceType.BROKER) {
           requireThisBroker(resource.resourceName, services);
-          throw staticBrokerConfigs();
+          if (!onlyDeletesThrottles(resource.configs)) throw staticBrokerConfigs();
         } else {
           throw unsupportedResource(resource.resourceType);
         }

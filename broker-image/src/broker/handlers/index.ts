@@ -13,6 +13,7 @@ import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeGroupsHandler } from './describe-groups.js';
+import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
 import { heartbeatHandler } from './heartbeat.js';
@@ -61,6 +62,7 @@ export function brokerHandlers(): Map<number, AnyApiHandler> {
     alterPartitionReassignmentsHandler,
     listPartitionReassignmentsHandler,
     electLeadersHandler,
+    describeLogDirsHandler,
   ];
   return new Map(handlers.map((h) => [h.api.apiKey, h]));
 }
