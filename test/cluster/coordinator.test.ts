@@ -23,7 +23,13 @@ afterAll(async () => cluster?.destroy());
 describe('group coordinator failover', () => {
   it('moves the coordinator with its partition and the group consumes on', async () => {
     const created = await runKafkaTool(KAFKA_TOOLS.topics, [
-      '--bootstrap-server', cluster.bootstrap, '--create', '--topic', 'events', '--partitions', '3',
+      '--bootstrap-server',
+      cluster.bootstrap,
+      '--create',
+      '--topic',
+      'events',
+      '--partitions',
+      '3',
     ]);
     expect(created.code).toBe(0);
     const [java, producerArgs] = await javaCommand(
@@ -34,7 +40,15 @@ describe('group coordinator failover', () => {
     const producer = new LineProcess(java, producerArgs);
     const [, consumerArgs] = await javaCommand(
       JAVA_PROGRAMS.subscribeConsumer,
-      [cluster.bootstrap, 'survivors', 'events', '-1', '600000', 'auto.commit.interval.ms=200', 'metadata.max.age.ms=1000'],
+      [
+        cluster.bootstrap,
+        'survivors',
+        'events',
+        '-1',
+        '600000',
+        'auto.commit.interval.ms=200',
+        'metadata.max.age.ms=1000',
+      ],
       { classpath },
     );
     const consumer = new LineProcess(java, consumerArgs);
@@ -54,20 +68,32 @@ describe('group coordinator failover', () => {
         'a new coordinator',
       );
       const before = records();
-      await consumer.waitFor(() => records() >= before + 1000, 120_000, 'consumption after the coordinator failed');
+      await consumer.waitFor(
+        () => records() >= before + 1000,
+        120_000,
+        'consumption after the coordinator failed',
+      );
     } finally {
       await producer.stop();
       await consumer.terminate();
     }
     // Nothing produced and acknowledged before the consumer's last record was skipped.
-    const seen = new Set(consumer.lines.filter((l) => l.startsWith('RECORD')).map((l) => l.split(' ').at(-1)));
+    const seen = new Set(
+      consumer.lines.filter((l) => l.startsWith('RECORD')).map((l) => l.split(' ').at(-1)),
+    );
     const acked = producer.lines.filter((l) => l.startsWith('ACK ')).map((l) => l.split(' '));
     const maxSeenPerPartition = new Map<string, number>();
     for (const line of consumer.lines.filter((l) => l.startsWith('RECORD'))) {
       const parts = line.split(' ');
-      maxSeenPerPartition.set(parts[1]!, Math.max(maxSeenPerPartition.get(parts[1]!) ?? -1, Number(parts[2])));
+      maxSeenPerPartition.set(
+        parts[1]!,
+        Math.max(maxSeenPerPartition.get(parts[1]!) ?? -1, Number(parts[2])),
+      );
     }
-    const skipped = acked.filter(([, partition, offset, value]) => Number(offset) <= (maxSeenPerPartition.get(partition!) ?? -1) && !seen.has(value));
+    const skipped = acked.filter(
+      ([, partition, offset, value]) =>
+        Number(offset) <= (maxSeenPerPartition.get(partition!) ?? -1) && !seen.has(value),
+    );
     expect(skipped).toEqual([]);
   });
 });

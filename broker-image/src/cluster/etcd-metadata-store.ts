@@ -41,6 +41,9 @@ export interface EtcdStoreOptions {
   readonly logger: Logger;
 }
 
+/** How long a metadata write may wait for the coordinator quorum. */
+const WRITE_DEADLINE_MS = 10_000;
+
 const decoder = (kv: IKeyValue): unknown => JSON.parse(kv.value.toString('utf8'));
 
 export class EtcdMetadataStore implements MetadataStore {
@@ -286,7 +289,11 @@ export class EtcdMetadataStore implements MetadataStore {
   // -------------------------------------------------------------------------------------------
   // writes
 
-  async createTopic(spec: NewTopic): Promise<TopicMetadata> {
+  createTopic(spec: NewTopic): Promise<TopicMetadata> {
+    return this.withDeadline('creating a topic', () => this.createTopicNow(spec));
+  }
+
+  private async createTopicNow(spec: NewTopic): Promise<TopicMetadata> {
     const topicKey = this.key('topics', spec.name);
     const stored: StoredTopic = {
       topicId: newTopicId().toString('base64url'),
@@ -317,7 +324,11 @@ export class EtcdMetadataStore implements MetadataStore {
     return this.topic(spec.name)!;
   }
 
-  async deleteTopic(name: string): Promise<void> {
+  deleteTopic(name: string): Promise<void> {
+    return this.withDeadline('deleting a topic', () => this.deleteTopicNow(name));
+  }
+
+  private async deleteTopicNow(name: string): Promise<void> {
     const topicKey = this.key('topics', name);
     const result = await this.client
       .if(topicKey, 'Create', '>', 0)
@@ -328,7 +339,14 @@ export class EtcdMetadataStore implements MetadataStore {
     await this.caughtUp(result.header.revision);
   }
 
-  async createPartitions(name: string, assignment: readonly (readonly number[])[]): Promise<TopicMetadata> {
+  createPartitions(name: string, assignment: readonly (readonly number[])[]): Promise<TopicMetadata> {
+    return this.withDeadline('adding partitions', () => this.createPartitionsNow(name, assignment));
+  }
+
+  private async createPartitionsNow(
+    name: string,
+    assignment: readonly (readonly number[])[],
+  ): Promise<TopicMetadata> {
     const topic = this.topic(name);
     if (!topic) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`);
     const first = topic.partitions.length;
@@ -356,7 +374,14 @@ export class EtcdMetadataStore implements MetadataStore {
     return this.topic(name)!;
   }
 
-  async setTopicConfigs(name: string, configs: ReadonlyMap<string, string>): Promise<TopicMetadata> {
+  setTopicConfigs(name: string, configs: ReadonlyMap<string, string>): Promise<TopicMetadata> {
+    return this.withDeadline('changing topic configs', () => this.setTopicConfigsNow(name, configs));
+  }
+
+  private async setTopicConfigsNow(
+    name: string,
+    configs: ReadonlyMap<string, string>,
+  ): Promise<TopicMetadata> {
     const cached = this.topicsByName.get(name);
     if (!cached) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`);
     const stored: StoredTopic = { ...cached.stored, configs: Object.fromEntries(configs) };
@@ -365,7 +390,13 @@ export class EtcdMetadataStore implements MetadataStore {
     return this.topic(name)!;
   }
 
-  async updatePartition(
+  updatePartition(name: string, state: PartitionState, expectedPartitionEpoch: number): Promise<boolean> {
+    return this.withDeadline('changing a partition', () =>
+      this.updatePartitionNow(name, state, expectedPartitionEpoch),
+    );
+  }
+
+  private async updatePartitionNow(
     name: string,
     state: PartitionState,
     expectedPartitionEpoch: number,
@@ -383,7 +414,11 @@ export class EtcdMetadataStore implements MetadataStore {
     return result.succeeded;
   }
 
-  async allocateProducerIds(count: number): Promise<number> {
+  allocateProducerIds(count: number): Promise<number> {
+    return this.withDeadline('reserving producer ids', () => this.allocateProducerIdsNow(count));
+  }
+
+  private async allocateProducerIdsNow(count: number): Promise<number> {
     const key = this.key('producer-ids');
     for (;;) {
       const current = await this.client.get(key).exec();
@@ -397,6 +432,35 @@ export class EtcdMetadataStore implements MetadataStore {
         .commit();
       if (result.succeeded) return next;
     }
+  }
+
+  /**
+   * Metadata writes need the coordinator quorum. Without it they fail after a deadline (the client
+   * sees REQUEST_TIMED_OUT and may retry) while produce and fetch go on with the metadata as it is.
+   */
+  private withDeadline<T>(what: string, write: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new KafkaError(
+              'REQUEST_TIMED_OUT',
+              `${what}: the coordinator quorum did not answer within ${WRITE_DEADLINE_MS} ms`,
+            ),
+          ),
+        WRITE_DEADLINE_MS,
+      );
+      write().then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   subscribe(listener: (change: MetadataChange) => void): () => void {
