@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs: kcat (librdkafka's CLI), a JDK and Maven
-# (Kafka's Java client and tools come from Maven Central), and the headers node-rdkafka builds
-# librdkafka against. Run as root or with sudo.
+# Installs the Debian packages the test suite needs: kcat (librdkafka's CLI), etcd (the
+# coordinator quorum of a cluster), a JDK and Maven (Kafka's Java client and tools come from Maven
+# Central), and the headers node-rdkafka builds librdkafka against. Run as root or with sudo.
 set -euo pipefail
 
 packages=(
   kcat
+  etcd-server
+  curl
   openjdk-17-jdk-headless
   maven
   build-essential

@@ -5,6 +5,10 @@ import { advertisedApis } from '../../broker-image/src/broker/handlers/api-versi
 import { brokerHandlers } from '../../broker-image/src/broker/handlers/index.js';
 import { BrokerProcess } from '../support/broker-process.js';
 import { runCommand } from '../support/run-command.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The README's examples, run as written against a fresh broker (its address swapped in). */
 const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
@@ -75,6 +79,28 @@ describe('README', () => {
     ]);
   });
 
+  it('runs the local cluster session as written', async () => {
+    const commands = codeBlockAfter('## A replicated cluster').trim().split('\n');
+    const base = await freePortBlock();
+    const dir = mkdtempSync(join(tmpdir(), 'strata-readme-cluster-'));
+    const env = { CLUSTER_BASE_PORT: String(base), CLUSTER_DIR: dir };
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const outputs: string[] = [];
+    try {
+      for (const command of commands) {
+        const line = command.replaceAll('127.0.0.1:9192', `127.0.0.1:${base}`);
+        const result = await runCommand('bash', ['-c', `cd ${root} && ${line}`], { env, timeoutMs: 120_000 });
+        expect(result.code, `${command}\n${result.stderr}`).toBe(0);
+        outputs.push(result.stdout);
+      }
+    } finally {
+      await runCommand('bash', ['-c', `cd ${root} && scripts/local-cluster.sh stop`], { env });
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(outputs[1]).toContain('3 brokers:');
+    expect(outputs[3]).toBe('one\ntwo\n');
+  });
+
   it('lists exactly the APIs and versions the broker advertises', () => {
     const handlers = brokerHandlers();
     for (const api of advertisedApis({ handlers })) {
@@ -89,3 +115,21 @@ describe('README', () => {
     expect(rows).toHaveLength(handlers.size);
   });
 });
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port whose offsets the local cluster script uses (+0..2, +10..12, +100..102, +200..202) are all free. */
+async function freePortBlock(): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = [0, 1, 2, 10, 11, 12, 100, 101, 102, 200, 201, 202].map((o) => base + o);
+    const free = await Promise.all(ports.map(portIsFree));
+    if (free.every(Boolean)) return base;
+  }
+}
