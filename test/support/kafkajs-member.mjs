@@ -21,15 +21,16 @@ const print = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
 consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
   print({ event: 'joined', memberId: payload.memberId, assignment: payload.memberAssignment[topic] ?? [] }),
 );
+// Installed first, so a SIGTERM at any moment leaves the group cleanly.
+process.on('SIGTERM', async () => {
+  await consumer.disconnect();
+  print({ event: 'stopped' });
+  process.exit(0);
+});
 await consumer.connect();
 await consumer.subscribe({ topic, fromBeginning: true });
 await consumer.run({
   autoCommitInterval: 100,
   eachMessage: async ({ partition, message }) =>
     print({ event: 'record', partition, offset: Number(message.offset), value: message.value.toString() }),
-});
-process.on('SIGTERM', async () => {
-  await consumer.disconnect();
-  print({ event: 'stopped' });
-  process.exit(0);
 });
