@@ -3,6 +3,7 @@ import kafkajs from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerProcess } from '../support/broker-process.js';
 import { LineProcess } from '../support/line-process.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * kafkajs consumer groups against a broker process: members in their own processes join, leave
@@ -123,7 +124,9 @@ describe('kafkajs consumer groups', () => {
           .filter((e) => e.event === 'record')
           .map((e) => e.value),
       );
-    await a.waitFor(() => new Set(consumed()).size === 60, 60_000, 'all records consumed by the two members');
+    await waitUntil(() => new Set(consumed()).size === 60, 'all records consumed by the two members', {
+      timeoutMs: 60_000,
+    });
     expect(new Set(consumed()).size).toBe(60);
   });
 
