@@ -62,6 +62,13 @@ export interface BrokerConfig {
 const HOUR_MS = 60 * 60 * 1000;
 
 /**
+ * In a cluster, topics default to MSK's settings for three zones: three replicas, two of them in
+ * sync for acks=all. A lone broker keeps Kafka's defaults (1 and 1).
+ */
+const CLUSTER_DEFAULT_REPLICATION_FACTOR = 3;
+const CLUSTER_MIN_INSYNC_REPLICAS = 2;
+
+/**
  * Validates properties and resolves them into a {@link BrokerConfig}. Unknown names and invalid
  * values throw a {@link ConfigError} naming the setting.
  */
@@ -128,6 +135,7 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
   }
 
   const socketRequestMaxBytes = get<number>('socket.request.max.bytes');
+  const clustered = (get<string[] | undefined>('coordinator.endpoints') ?? []).length > 0;
   if (messageMaxBytes > socketRequestMaxBytes) {
     throw new ConfigError(
       'message.max.bytes',
@@ -144,8 +152,16 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     interBrokerListenerName,
     logDirs,
     numPartitions: get('num.partitions'),
-    defaultReplicationFactor: get('default.replication.factor'),
-    minInsyncReplicas: get('min.insync.replicas'),
+    defaultReplicationFactor: given('default.replication.factor')
+      ? get('default.replication.factor')
+      : clustered
+        ? CLUSTER_DEFAULT_REPLICATION_FACTOR
+        : get('default.replication.factor'),
+    minInsyncReplicas: given('min.insync.replicas')
+      ? get('min.insync.replicas')
+      : clustered
+        ? CLUSTER_MIN_INSYNC_REPLICAS
+        : get('min.insync.replicas'),
     autoCreateTopicsEnable: get('auto.create.topics.enable'),
     deleteTopicEnable: get('delete.topic.enable'),
     socketRequestMaxBytes,

@@ -64,9 +64,14 @@ export function describeTopicConfigs(
  * Broker settings are static: changing one means a restart, so all are read-only here.
  */
 export function describeBrokerConfigs(broker: BrokerConfig): DescribedConfig[] {
+  // Defaults that depend on the mode (a cluster defaults to three replicas, two in sync).
+  const modeDefaults: Record<string, string> = {
+    'default.replication.factor': String(broker.defaultReplicationFactor),
+    'min.insync.replicas': String(broker.minInsyncReplicas),
+  };
   return Object.entries(BROKER_PROPERTIES).map(([name, definition]) => {
     const given = broker.raw.get(name);
-    const fallback = 'default' in definition ? (definition.default as string) : null;
+    const fallback = modeDefaults[name] ?? ('default' in definition ? (definition.default as string) : null);
     const synonyms: DescribedConfig['synonyms'] = [];
     if (given !== undefined) synonyms.push({ name, value: given, source: ConfigSource.STATIC_BROKER_CONFIG });
     if (fallback !== null) synonyms.push({ name, value: fallback, source: ConfigSource.DEFAULT_CONFIG });

@@ -19,6 +19,14 @@ describe('broker configuration', () => {
     expect(c.advertisedListeners).toEqual(c.listeners);
   });
 
+  it('defaults to MSK’s three replicas, two in sync, in a cluster, and to Kafka’s 1 and 1 alone', () => {
+    const clustered = config({ 'coordinator.endpoints': 'http://127.0.0.1:2379' });
+    expect([clustered.defaultReplicationFactor, clustered.minInsyncReplicas]).toEqual([3, 2]);
+    expect([config().defaultReplicationFactor, config().minInsyncReplicas]).toEqual([1, 1]);
+    const explicit = config({ 'coordinator.endpoints': 'http://127.0.0.1:2379', 'default.replication.factor': '2' });
+    expect(explicit.defaultReplicationFactor).toBe(2);
+  });
+
   it('prefers log.retention.ms over minutes over hours, as Kafka does', () => {
     expect(config({ 'log.retention.ms': '5', 'log.retention.minutes': '1' }).logDefaults.retentionMs).toBe(5);
     expect(config({ 'log.retention.minutes': '1', 'log.retention.hours': '1' }).logDefaults.retentionMs).toBe(
