@@ -4,6 +4,7 @@ import { describePartitions, waitForPartitions } from '../support/cluster-metada
 import { JAVA_PROGRAMS, javaProgramsClasspath } from '../support/java-programs.js';
 import { javaCommand, KAFKA_TOOLS, runKafkaTool } from '../support/kafka-jars.js';
 import { LineProcess } from '../support/line-process.js';
+import { expectPartitionHoldsAcknowledged } from '../support/partition-dump.js';
 
 /**
  * A frozen follower (SIGSTOP) leaves the ISR while writes go on; when it thaws it catches up and
@@ -81,6 +82,10 @@ describe('in-sync replicas', () => {
       await producer.stop();
     }
     expect(producer.lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    // Nothing acknowledged was lost; the thawed follower holds the same log as the leader.
+    await expectPartitionHoldsAcknowledged(cluster.bootstrap, 'frozen', 0, producer.lines, classpath);
+    const [caughtUp] = await describePartitions(cluster.bootstrap, 'frozen');
+    expect(caughtUp!.isr.sort()).toEqual([...caughtUp!.replicas].sort());
   });
 
   it('moves leadership off a broker stopped cleanly, then back to it as preferred leader', async () => {

@@ -7,6 +7,7 @@ import { waitForPartitions } from '../support/cluster-metadata.js';
 import { JAVA_PROGRAMS, javaProgramsClasspath } from '../support/java-programs.js';
 import { javaCommand, KAFKA_TOOLS, runKafkaTool } from '../support/kafka-jars.js';
 import { LineProcess } from '../support/line-process.js';
+import { expectPartitionHoldsAcknowledged } from '../support/partition-dump.js';
 
 /**
  * `kafka-reassign-partitions` moves a busy partition onto other brokers while a producer and a
@@ -50,6 +51,12 @@ describe('partition reassignment', () => {
       { classpath },
     );
     const producer = new LineProcess(java, args);
+    const [, consumerArgs] = await javaCommand(
+      JAVA_PROGRAMS.subscribeConsumer,
+      [cluster.bootstrap, 'movers', 'moving', '-1', '600000', 'metadata.max.age.ms=1000'],
+      { classpath },
+    );
+    const consumer = new LineProcess(java, consumerArgs);
     try {
       await producer.waitFor(
         () => producer.count('ACK ') >= 1000,
@@ -81,30 +88,19 @@ describe('partition reassignment', () => {
         120_000,
         'acknowledgements after the move',
       );
+      // The consumer reads on through the move, past everything acknowledged before it ended.
+      const target = producer.count('ACK ');
+      await consumer.waitFor(() => consumer.count('RECORD') >= target, 120_000, 'the consumer past the move');
     } finally {
       await producer.stop();
+      await consumer.terminate();
     }
     expect(producer.lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    const consumed = consumer.lines.filter((l) => l.startsWith('RECORD')).map((l) => l.split(' '));
+    consumed.forEach((r, i) => expect(Number(r[2])).toBe(i));
     const described = await tool(KAFKA_TOOLS.topics, ['--describe', '--topic', 'moving']);
     expect(described).toMatch(/Partition: 0\s+Leader: 4\s+Replicas: 4,2,3\s+Isr: [234],[234],[234]/);
 
-    const acks = producer.lines.filter((l) => l.startsWith('ACK ')).map((l) => l.split(' '));
-    const dump = await runKafkaTool(
-      JAVA_PROGRAMS.assignSeekConsumer,
-      [cluster.bootstrap, 'moving', '0', 'earliest', 'all', '120000'],
-      {
-        classpath,
-        timeoutMs: 180_000,
-      },
-    );
-    const records = dump.stdout
-      .trim()
-      .split('\n')
-      .filter((l) => !l.startsWith('POSITION'))
-      .map((l) => l.split(' '));
-    records.forEach((r, i) => expect(Number(r[0])).toBe(i));
-    expect(new Set(records.map((r) => r[2])).size).toBe(records.length);
-    const byOffset = new Map(records.map((r) => [Number(r[0]), r[2]]));
-    expect(acks.filter(([, , offset, value]) => byOffset.get(Number(offset)) !== value)).toEqual([]);
+    await expectPartitionHoldsAcknowledged(cluster.bootstrap, 'moving', 0, producer.lines, classpath);
   });
 });

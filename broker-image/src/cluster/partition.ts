@@ -10,6 +10,8 @@ interface FollowerState {
   /** The leader's log end when it answered this follower's previous fetch, and when that was. */
   lastFetchLeaderLogEndOffset: number;
   lastFetchTime: number;
+  /** The high watermark when the leader answered this follower's previous fetch. */
+  lastFetchHighWatermark: number;
 }
 
 /**
@@ -128,6 +130,7 @@ export class Partition {
       lastCaughtUpTime: this.leaderSince,
       lastFetchLeaderLogEndOffset: -1,
       lastFetchTime: this.leaderSince,
+      lastFetchHighWatermark: Number.MAX_SAFE_INTEGER,
     };
     if (fetchOffset >= leaderEnd) follower.lastCaughtUpTime = now;
     else if (fetchOffset >= follower.lastFetchLeaderLogEndOffset) {
@@ -137,7 +140,13 @@ export class Partition {
     follower.lastFetchLeaderLogEndOffset = leaderEnd;
     follower.lastFetchTime = now;
     this.followers.set(replicaId, follower);
-    return this.maybeIncrementHighWatermark();
+    const moved = this.maybeIncrementHighWatermark();
+    this.caughtUpToHighWatermark.set(
+      replicaId,
+      fetchOffset >= Math.min(this.log.highWatermark, follower.lastFetchHighWatermark),
+    );
+    follower.lastFetchHighWatermark = this.log.highWatermark;
+    return moved;
   }
 
   /** Followers in the ISR that have not caught up for longer than `maxLagMs`. */
@@ -149,13 +158,20 @@ export class Partition {
     });
   }
 
-  /** Replicas outside the ISR that have caught up to the high watermark and may rejoin it. */
+  /** Per follower: whether its last fetch reached the high watermark it was last told. */
+  private readonly caughtUpToHighWatermark = new Map<number, boolean>();
+
+  /**
+   * Replicas outside the ISR that have caught up and may rejoin it: a follower's fetch reached the
+   * high watermark of its previous fetch (under steady writes the current one has always moved
+   * on) and the start of the current leader epoch.
+   */
   caughtUpOutOfSyncReplicas(): number[] {
     const epochStart = this.log.leaderEpochCache.all().at(-1)?.startOffset ?? 0;
     return this.state.replicas.filter((id) => {
       if (id === this.localBrokerId || this.state.isr.includes(id)) return false;
       const end = this.followers.get(id)?.logEndOffset ?? -1;
-      return end >= this.log.highWatermark && end >= epochStart;
+      return this.caughtUpToHighWatermark.get(id) === true && end >= epochStart;
     });
   }
 

@@ -23,7 +23,10 @@ describe('broker configuration', () => {
     const clustered = config({ 'coordinator.endpoints': 'http://127.0.0.1:2379' });
     expect([clustered.defaultReplicationFactor, clustered.minInsyncReplicas]).toEqual([3, 2]);
     expect([config().defaultReplicationFactor, config().minInsyncReplicas]).toEqual([1, 1]);
-    const explicit = config({ 'coordinator.endpoints': 'http://127.0.0.1:2379', 'default.replication.factor': '2' });
+    const explicit = config({
+      'coordinator.endpoints': 'http://127.0.0.1:2379',
+      'default.replication.factor': '2',
+    });
     expect(explicit.defaultReplicationFactor).toBe(2);
   });
 
