@@ -7,6 +7,11 @@ export interface AdminSources {
   isReady(): boolean;
   /** Capacity and usage of each data volume (what storage auto-expansion reads). */
   storage(): unknown;
+  /**
+   * Sets the data volume's capacity where it is a quota (`log.dirs.capacity.bytes`): a grown volume
+   * takes effect at once, with no restart. Returns false when the capacity is the device's own.
+   */
+  setCapacity(bytes: number): boolean;
 }
 
 /**
@@ -36,6 +41,20 @@ export class AdminServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/storage/capacity' && req.method === 'PUT') {
+      const body = await readBody(req);
+      const bytes = Number((JSON.parse(body || '{}') as { bytes?: unknown }).bytes);
+      if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('bytes must be a positive integer\n');
+        return;
+      }
+      if (!this.sources.setCapacity(bytes)) {
+        res.writeHead(409, { 'content-type': 'text/plain' }).end('the capacity is the device\'s own: grow the device\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.sources.storage()));
+      return;
+    }
     if (req.method !== 'GET') {
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET' }).end('method not allowed\n');
       return;
@@ -72,4 +91,17 @@ export class AdminServer {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > 4096) req.destroy(new Error('request body too large'));
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
 }

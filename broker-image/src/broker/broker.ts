@@ -157,6 +157,11 @@ export class Broker {
       metrics: this.metrics,
       isReady: () => this.ready,
       storage: () => ({ nodeId: config.nodeId, logDirs: this.logManager.diskUsage() }),
+      setCapacity: (bytes) => {
+        const changed = this.logManager.setCapacity(bytes);
+        if (changed) this.logger.info({ bytes }, 'data volume capacity changed');
+        return changed;
+      },
     });
   }
 

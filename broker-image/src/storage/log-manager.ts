@@ -41,8 +41,11 @@ export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
   private readonly dirOf = new Map<string, string>();
   private offline = false;
+  private capacityBytes: number | undefined;
 
-  constructor(private readonly options: LogManagerOptions) {}
+  constructor(private readonly options: LogManagerOptions) {
+    this.capacityBytes = options.capacityBytes;
+  }
 
   get fs(): StorageFileSystem {
     return this.options.fs;
@@ -162,6 +165,13 @@ export class LogManager {
     log.delete();
   }
 
+  /** Changes the quota (a grown local volume); false when the capacity is the device's own. */
+  setCapacity(bytes: number): boolean {
+    if (this.capacityBytes === undefined) return false;
+    this.capacityBytes = bytes;
+    return true;
+  }
+
   /**
    * Refuses an append that would take the data volume past its capacity (a configured quota, or
    * the file system's free space), so a full disk is a clean KAFKA_STORAGE_ERROR, not a torn write.
@@ -169,7 +179,7 @@ export class LogManager {
   ensureCapacity(incomingBytes: number): void {
     if (this.offline)
       throw new KafkaError('KAFKA_STORAGE_ERROR', 'the log directory is offline after an I/O error');
-    const capacity = this.options.capacityBytes;
+    const capacity = this.capacityBytes;
     if (capacity === undefined) return;
     const used = this.totalLogBytes();
     if (used + incomingBytes > capacity) {
@@ -190,7 +200,7 @@ export class LogManager {
     return this.options.logDirs.map((dir) => {
       let logBytes = 0;
       for (const [key, d] of this.dirOf) if (d === dir) logBytes += this.logs.get(key)!.size;
-      const capacity = this.options.capacityBytes;
+      const capacity = this.capacityBytes;
       if (capacity !== undefined) {
         return {
           dir,

@@ -58,4 +58,40 @@ describe('full data volume', () => {
     expect(lines).toHaveLength(acknowledged.length);
     lines.forEach((line, i) => expect(line).toBe(`${i} ${acknowledged[i]}`));
   });
+
+  it('accepts produces again at once when the volume is grown through the admin endpoint', async () => {
+    broker = await BrokerProcess.start({ properties: { 'log.dirs.capacity.bytes': 100_000 } });
+    const kafka = new Kafka({
+      brokers: [broker.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+    const producer = kafka.producer({ retry: { retries: 0 }, allowAutoTopicCreation: true });
+    await producer.connect();
+    const send = (i: number) =>
+      producer.send({ topic: 'grown', acks: -1, messages: [{ value: `${i}:${'y'.repeat(4000)}` }] });
+    let refused: (Error & { type?: string }) | undefined;
+    let sent = 0;
+    for (; sent < 1000 && !refused; sent++) {
+      try {
+        await send(sent);
+      } catch (error) {
+        refused = (error as { cause?: Error }).cause ?? (error as Error);
+      }
+    }
+    expect(refused?.type).toBe('KAFKA_STORAGE_ERROR');
+
+    const grow = (body: unknown) =>
+      fetch(`${broker!.adminUrl}/storage/capacity`, { method: 'PUT', body: JSON.stringify(body) });
+    const invalid = await grow({ bytes: -5 });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.text()).toContain('bytes must be a positive integer');
+
+    const grown = await grow({ bytes: 1_000_000 });
+    expect(grown.status).toBe(200);
+    const storage = (await grown.json()) as { logDirs: { totalBytes: number }[] };
+    expect(storage.logDirs[0]!.totalBytes).toBe(1_000_000);
+    await send(sent);
+    await producer.disconnect();
+  });
 });
