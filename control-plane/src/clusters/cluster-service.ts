@@ -1,0 +1,215 @@
+import type { z } from 'zod';
+import type { CreateClusterInput, UpdateStorageInput } from '../api/schemas.js';
+import { ClusterAdmin } from '../kafka/cluster-admin.js';
+import { PLANS } from '../operations/operation-plans.js';
+import { bootstrapServers } from '../operations/steps.js';
+import { MAX_LOCAL_BROKERS } from '../providers/local/ports.js';
+import { LOCAL_NODE_TYPES } from '../providers/local/resource-profiles.js';
+import type { NodeProvider } from '../providers/provider.js';
+import {
+  brokerCount,
+  stateDuring,
+  type Cluster,
+  type ClusterNode,
+  type ClusterVolume,
+  type Operation,
+} from './cluster-model.js';
+import { conflict, invalid, notFound } from './cluster-error.js';
+import type { ClusterRepository } from './cluster-repository.js';
+
+export interface ClusterDetails {
+  readonly cluster: Cluster;
+  readonly nodes: readonly ClusterNode[];
+  readonly volumes: readonly (ClusterVolume & { usedBytes: number | null; capacityBytes: number | null })[];
+  readonly activeOperation: Operation | undefined;
+}
+
+/**
+ * The cluster use cases, as MSK offers them: create, describe, list, scale the broker count,
+ * update storage, reboot a broker, delete. Each change checks the cluster's state (and version)
+ * and starts an operation; the operation worker does the work.
+ */
+export class ClusterService {
+  constructor(
+    private readonly repository: ClusterRepository,
+    private readonly provider: NodeProvider,
+    private readonly wakeWorker: () => void,
+  ) {}
+
+  async create(input: z.infer<typeof CreateClusterInput>): Promise<{ cluster: Cluster; operation: Operation }> {
+    if (this.provider.name === 'local' && !LOCAL_NODE_TYPES[input.nodeType]) {
+      throw invalid('nodeType', `must be one of ${Object.keys(LOCAL_NODE_TYPES).join(', ')} with the local provider`);
+    }
+    const total = input.zones.length * input.brokersPerZone;
+    if (this.provider.name === 'local' && total > MAX_LOCAL_BROKERS) {
+      throw invalid('brokersPerZone', `the local provider runs at most ${MAX_LOCAL_BROKERS} brokers per cluster`);
+    }
+    const storage = input.storage;
+    if (storage.autoExpansion.maxVolumeSizeGiB < storage.volumeSizeGiB) {
+      throw invalid('storage.autoExpansion.maxVolumeSizeGiB', 'must be at least storage.volumeSizeGiB');
+    }
+    const replication = Number(input.configuration['default.replication.factor'] ?? Math.min(3, total));
+    if (replication > total) {
+      throw invalid('configuration.default.replication.factor', `must not exceed the number of brokers (${total})`);
+    }
+    const created = await this.repository.createCluster(
+      {
+        name: input.name,
+        provider: this.provider.name,
+        zones: input.zones,
+        brokersPerZone: input.brokersPerZone,
+        nodeType: input.nodeType,
+        volumeSizeGiB: storage.volumeSizeGiB,
+        autoExpansion: {
+          enabled: storage.autoExpansion.enabled,
+          targetUtilizationPercent: storage.autoExpansion.targetUtilizationPercent,
+          maxVolumeSizeGiB: storage.autoExpansion.maxVolumeSizeGiB,
+          cooldownSeconds: storage.autoExpansion.cooldown,
+        },
+        configuration: Object.fromEntries(Object.entries(input.configuration).map(([k, v]) => [k, String(v)])),
+        tags: input.tags,
+      },
+      { type: 'CREATE_CLUSTER', steps: PLANS.create, sourceInfo: {}, targetInfo: { brokerCount: total } },
+    );
+    this.wakeWorker();
+    return created;
+  }
+
+  async get(id: string): Promise<Cluster> {
+    const cluster = await this.repository.getCluster(id);
+    if (!cluster) throw notFound('clusterId', `cluster ${id}`);
+    return cluster;
+  }
+
+  async describe(id: string): Promise<ClusterDetails> {
+    const cluster = await this.get(id);
+    const volumes = await Promise.all(
+      (await this.repository.volumes(id)).map(async (v) => {
+        const usage = await this.repository.latestUsage(v.id);
+        return { ...v, usedBytes: usage?.usedBytes ?? null, capacityBytes: usage?.capacityBytes ?? null };
+      }),
+    );
+    return { cluster, nodes: await this.repository.nodes(id), volumes, activeOperation: await this.repository.activeOperation(id) };
+  }
+
+  async bootstrapBrokers(id: string): Promise<string> {
+    const cluster = await this.get(id);
+    const brokers = (await this.repository.nodes(id, 'broker')).filter((b) => b.state === 'RUNNING');
+    if (brokers.length === 0) throw conflict('state', `cluster ${cluster.name} has no running brokers yet (${cluster.state})`);
+    return bootstrapServers(brokers).join(',');
+  }
+
+  /**
+   * Scale-out launches brokers, then moves partitions onto them; scale-in moves partitions off
+   * the leaving brokers before they stop, and is refused when the remaining brokers could not
+   * hold every topic's replication factor.
+   */
+  async updateBrokerCount(id: string, currentVersion: string, target: number): Promise<{ cluster: Cluster; operation: Operation }> {
+    const cluster = await this.get(id);
+    this.requireVersion(cluster, currentVersion);
+    this.requireActive(cluster);
+    const zones = cluster.zones.length;
+    if (target % zones !== 0) throw invalid('targetBrokerCount', `must be a multiple of the number of zones (${zones})`);
+    const current = brokerCount(cluster);
+    if (target === current) throw invalid('targetBrokerCount', `the cluster already has ${current} brokers`);
+    if (this.provider.name === 'local' && target > MAX_LOCAL_BROKERS) {
+      throw invalid('targetBrokerCount', `the local provider runs at most ${MAX_LOCAL_BROKERS} brokers per cluster`);
+    }
+    if (target < current) {
+      const brokers = await this.repository.nodes(id, 'broker');
+      const admin = new ClusterAdmin(bootstrapServers(brokers));
+      try {
+        const view = await admin.describe();
+        const needed = Math.max(0, ...view.partitions.map((p) => p.replicas.length));
+        if (target < needed) {
+          throw invalid('targetBrokerCount', `topics have ${needed} replicas per partition: at least ${needed} brokers are needed`);
+        }
+      } finally {
+        await admin.close();
+      }
+    }
+    const plan = target > current ? PLANS.scaleOut : PLANS.scaleIn;
+    const started = await this.repository.startOperation(
+      id,
+      currentVersion,
+      stateDuring('UPDATE_BROKER_COUNT'),
+      { type: 'UPDATE_BROKER_COUNT', steps: plan, sourceInfo: { brokerCount: current }, targetInfo: { brokerCount: target } },
+      { brokersPerZone: target / zones },
+    );
+    this.wakeWorker();
+    return started;
+  }
+
+  async updateStorage(id: string, input: z.infer<typeof UpdateStorageInput>): Promise<{ cluster: Cluster; operation: Operation }> {
+    const cluster = await this.get(id);
+    this.requireVersion(cluster, input.currentVersion);
+    this.requireActive(cluster);
+    if (input.volumeSizeGiB < cluster.volumeSizeGiB) {
+      throw invalid('volumeSizeGiB', `volumes only grow: it must be at least the current ${cluster.volumeSizeGiB} GiB`);
+    }
+    const autoExpansion = input.autoExpansion
+      ? {
+          enabled: input.autoExpansion.enabled,
+          targetUtilizationPercent: input.autoExpansion.targetUtilizationPercent,
+          maxVolumeSizeGiB: input.autoExpansion.maxVolumeSizeGiB,
+          cooldownSeconds: input.autoExpansion.cooldown,
+        }
+      : cluster.autoExpansion;
+    if (autoExpansion.maxVolumeSizeGiB < input.volumeSizeGiB) {
+      throw invalid('autoExpansion.maxVolumeSizeGiB', 'must be at least volumeSizeGiB');
+    }
+    if (input.volumeSizeGiB === cluster.volumeSizeGiB && !input.autoExpansion) {
+      throw invalid('volumeSizeGiB', `the volumes already have ${cluster.volumeSizeGiB} GiB`);
+    }
+    const started = await this.repository.startOperation(
+      id,
+      input.currentVersion,
+      stateDuring('UPDATE_STORAGE'),
+      {
+        type: 'UPDATE_STORAGE',
+        steps: PLANS.updateStorage,
+        sourceInfo: { volumeSizeGiB: cluster.volumeSizeGiB },
+        targetInfo: { volumeSizeGiB: input.volumeSizeGiB },
+      },
+      { volumeSizeGiB: input.volumeSizeGiB, autoExpansion },
+    );
+    this.wakeWorker();
+    return started;
+  }
+
+  async rebootBroker(id: string, brokerId: number): Promise<{ cluster: Cluster; operation: Operation }> {
+    const cluster = await this.get(id);
+    this.requireActive(cluster);
+    const brokers = await this.repository.nodes(id, 'broker');
+    if (!brokers.some((b) => b.nodeIndex === brokerId)) {
+      throw invalid('brokerId', `the cluster's brokers are ${brokers.map((b) => b.nodeIndex).join(', ')}`);
+    }
+    const started = await this.repository.startOperation(id, undefined, stateDuring('REBOOT_BROKER'), {
+      type: 'REBOOT_BROKER',
+      steps: PLANS.rebootBroker,
+      sourceInfo: {},
+      targetInfo: { brokerId },
+    });
+    this.wakeWorker();
+    return started;
+  }
+
+  async delete(id: string): Promise<{ cluster: Cluster; operation: Operation }> {
+    await this.get(id);
+    const started = await this.repository.startDeletion(id, { type: 'DELETE_CLUSTER', steps: PLANS.delete, sourceInfo: {}, targetInfo: {} });
+    this.wakeWorker();
+    return started;
+  }
+
+  private requireVersion(cluster: Cluster, currentVersion: string): void {
+    if (cluster.currentVersion !== currentVersion) {
+      throw conflict('currentVersion', `currentVersion ${currentVersion} is not the cluster's current version ${cluster.currentVersion}`);
+    }
+  }
+
+  private requireActive(cluster: Cluster): void {
+    if (cluster.state !== 'ACTIVE') {
+      throw conflict('state', `the cluster is ${cluster.state}: changes are only accepted while it is ACTIVE`);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The control plane's settings, from the environment, validated at start-up: a bad value stops
+ * the process with a message naming the variable.
+ */
+const Environment = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  STRATA_STATE_DIR: z.string().min(1).default('./.strata'),
+  STRATA_DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: (SQLite) or postgresql:// (PostgreSQL)')
+    .optional(),
+  STRATA_PROVIDER: z.enum(['local', 'ec2']).default('local'),
+  STRATA_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  STRATA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How often health and storage are checked (ms). */
+  STRATA_MONITOR_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+});
+
+export interface ControlPlaneConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly stateDir: string;
+  readonly databaseUrl: string;
+  readonly provider: 'local' | 'ec2';
+  readonly bootstrapApiKey: string | undefined;
+  readonly logLevel: string;
+  readonly monitorIntervalMs: number;
+}
+
+export class EnvironmentError extends Error {
+  override readonly name = 'EnvironmentError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
+  const parsed = Environment.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new EnvironmentError(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const stateDir = resolve(e.STRATA_STATE_DIR.replace(/^~(?=\/|$)/, homedir()));
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    stateDir,
+    databaseUrl: e.STRATA_DATABASE_URL ?? `file:${resolve(stateDir, 'strata.db')}`,
+    provider: e.STRATA_PROVIDER,
+    bootstrapApiKey: e.STRATA_API_KEY,
+    logLevel: e.STRATA_LOG_LEVEL,
+    monitorIntervalMs: e.STRATA_MONITOR_INTERVAL_MS,
+  };
+}

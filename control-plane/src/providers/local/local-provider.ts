@@ -1,0 +1,212 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { GIB, brokerCount, type Cluster, type ClusterNode, type ClusterVolume, type NodeRole } from '../../clusters/cluster-model.js';
+import type { NodeAddress, NodeProvider } from '../provider.js';
+import { allocatePortBlock, brokerPorts, coordinatorPorts } from './ports.js';
+import { LOCAL_NODE_TYPES } from './resource-profiles.js';
+
+const BROKER_BIN = fileURLToPath(new URL('../../../../bin/strata-broker.js', import.meta.url));
+const BROKER_BIN_FROM_DIST = fileURLToPath(new URL('../../../../../bin/strata-broker.js', import.meta.url));
+
+function brokerBin(): string {
+  return existsSync(BROKER_BIN) ? BROKER_BIN : BROKER_BIN_FROM_DIST;
+}
+
+export interface LocalProviderOptions {
+  /** Where clusters' data dirs, logs and pid files live (`<state dir>/clusters/<id>/`). */
+  readonly stateDir: string;
+  readonly logger: Logger;
+  /** Base ports of existing clusters, so a new one gets its own block. */
+  readonly takenBasePorts: () => Promise<ReadonlySet<number>>;
+}
+
+/**
+ * Runs clusters as real processes on this machine: one etcd member per coordinator and one
+ * strata-broker per broker, each with its own ports, data dir, `broker.rack` = zone, and log file.
+ * A broker's "volume" is its data dir with a size quota the broker enforces (and reports as its
+ * capacity); growing the volume raises the quota on the running broker. Processes are detached
+ * and found again by their pid files, so they outlive a control-plane restart.
+ */
+export class LocalProvider implements NodeProvider {
+  readonly name = 'local' as const;
+
+  constructor(private readonly options: LocalProviderOptions) {}
+
+  private clusterDir(cluster: Cluster): string {
+    return join(this.options.stateDir, 'clusters', cluster.id);
+  }
+
+  private nodeDir(cluster: Cluster, role: NodeRole, index: number): string {
+    return join(this.clusterDir(cluster), `${role}-${index}`);
+  }
+
+  async prepareCluster(cluster: Cluster): Promise<Cluster> {
+    if (cluster.basePort !== null) return cluster;
+    const basePort = await allocatePortBlock(await this.options.takenBasePorts());
+    mkdirSync(this.clusterDir(cluster), { recursive: true });
+    return { ...cluster, basePort };
+  }
+
+  nodeAddress(cluster: Cluster, role: NodeRole, index: number): NodeAddress {
+    const base = cluster.basePort;
+    if (base === null) throw new Error(`cluster ${cluster.id} has no ports yet`);
+    if (role === 'coordinator') {
+      const ports = coordinatorPorts(base, index);
+      return { host: '127.0.0.1', port: ports.client, adminPort: null, peerPort: ports.peer };
+    }
+    const ports = brokerPorts(base, index);
+    return { host: '127.0.0.1', port: ports.kafka, adminPort: ports.admin, peerPort: null };
+  }
+
+  async startCoordinator(cluster: Cluster, node: ClusterNode, coordinators: readonly ClusterNode[]): Promise<string> {
+    const dir = this.nodeDir(cluster, 'coordinator', node.nodeIndex);
+    const running = this.runningPid(dir);
+    if (running) return `pid:${running}`;
+    mkdirSync(dir, { recursive: true });
+    const dataDir = join(dir, 'data');
+    const initial = coordinators.map((c) => `${memberName(c)}=http://${c.host}:${c.peerPort}`).join(',');
+    const args = [
+      '--name', memberName(node),
+      '--data-dir', dataDir,
+      '--listen-client-urls', `http://${node.host}:${node.port}`,
+      '--advertise-client-urls', `http://${node.host}:${node.port}`,
+      '--listen-peer-urls', `http://${node.host}:${node.peerPort}`,
+      '--initial-advertise-peer-urls', `http://${node.host}:${node.peerPort}`,
+      '--initial-cluster', initial,
+      '--initial-cluster-token', cluster.id,
+      '--initial-cluster-state', existsSync(dataDir) ? 'existing' : 'new',
+      '--heartbeat-interval', '100',
+      '--election-timeout', '1000',
+      '--log-level', 'warn',
+    ];
+    return `pid:${this.spawnDetached(dir, 'etcd', args)}`;
+  }
+
+  async startBroker(cluster: Cluster, node: ClusterNode, volume: ClusterVolume, coordinators: readonly ClusterNode[]): Promise<string> {
+    const dir = this.nodeDir(cluster, 'broker', node.nodeIndex);
+    const running = this.runningPid(dir);
+    if (running) return `pid:${running}`;
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'server.properties'), this.brokerProperties(cluster, node, volume.sizeGiB, coordinators));
+    const heap = LOCAL_NODE_TYPES[cluster.nodeType]?.heapMiB ?? 512;
+    const args = [`--max-old-space-size=${heap}`, brokerBin(), join(dir, 'server.properties')];
+    return `pid:${this.spawnDetached(dir, process.execPath, args)}`;
+  }
+
+  /**
+   * The broker's settings: its identity, zone, ports and volume, the cluster's coordinators, the
+   * defaults a managed cluster runs with (as MSK's: three replicas and two in sync on three zones,
+   * two and one on two), then the cluster's own configuration on top.
+   */
+  private brokerProperties(cluster: Cluster, node: ClusterNode, sizeGiB: number, coordinators: readonly ClusterNode[]): string {
+    const dir = this.nodeDir(cluster, 'broker', node.nodeIndex);
+    const threeZones = cluster.zones.length >= 3;
+    const properties: Record<string, string | number> = {
+      'node.id': node.nodeIndex,
+      'broker.rack': node.zone,
+      listeners: `PLAINTEXT://${node.host}:${node.port}`,
+      'advertised.listeners': `PLAINTEXT://${node.host}:${node.port}`,
+      'admin.listener': `${node.host}:${node.adminPort}`,
+      'log.dirs': join(dir, 'data'),
+      'log.dirs.capacity.bytes': sizeGiB * GIB,
+      'coordinator.endpoints': coordinators.map((c) => `http://${c.host}:${c.port}`).join(','),
+      'cluster.id': cluster.id,
+      'default.replication.factor': Math.min(threeZones ? 3 : 2, brokerCount(cluster)),
+      'min.insync.replicas': threeZones ? 2 : 1,
+      'offsets.topic.replication.factor': Math.min(3, brokerCount(cluster)),
+      'leader.imbalance.check.interval.seconds': 10,
+      ...cluster.configuration,
+    };
+    return Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  }
+
+  private spawnDetached(dir: string, command: string, args: string[]): number {
+    const log = openSync(join(dir, 'process.log'), 'a');
+    try {
+      const child = spawn(command, args, {
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_BROKER_LOG_LEVEL ?? 'info' },
+      });
+      child.unref();
+      writeFileSync(join(dir, 'pid'), String(child.pid));
+      this.options.logger.info({ dir, pid: child.pid, command }, 'started a node process');
+      return child.pid!;
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  /** The node's process, if its pid file names a live process started for this node. */
+  private runningPid(dir: string): number | undefined {
+    const pidFile = join(dir, 'pid');
+    if (!existsSync(pidFile)) return undefined;
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return undefined;
+    }
+    // A reused pid belongs to another program: the command line must name this node's dir.
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.includes(dir)) return undefined;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) return undefined; // a zombie has exited
+    } catch {
+      return undefined;
+    }
+    return pid;
+  }
+
+  async stopNode(cluster: Cluster, node: ClusterNode, mode: 'graceful' | 'kill'): Promise<void> {
+    const dir = this.nodeDir(cluster, node.role, node.nodeIndex);
+    const pid = this.runningPid(dir);
+    if (!pid) return;
+    process.kill(pid, mode === 'graceful' ? 'SIGTERM' : 'SIGKILL');
+    const deadline = Date.now() + (mode === 'graceful' ? 60_000 : 10_000);
+    while (this.runningPid(dir)) {
+      if (Date.now() > deadline) {
+        process.kill(pid, 'SIGKILL');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    this.options.logger.info({ dir, pid, mode }, 'stopped a node process');
+  }
+
+  async isRunning(cluster: Cluster, node: ClusterNode): Promise<boolean> {
+    return this.runningPid(this.nodeDir(cluster, node.role, node.nodeIndex)) !== undefined;
+  }
+
+  async resizeVolume(cluster: Cluster, volume: ClusterVolume, broker: ClusterNode, sizeGiB: number): Promise<void> {
+    const dir = this.nodeDir(cluster, 'broker', volume.brokerId);
+    const propertiesFile = join(dir, 'server.properties');
+    if (existsSync(propertiesFile)) {
+      const text = readFileSync(propertiesFile, 'utf8').replace(/^log\.dirs\.capacity\.bytes=.*$/m, `log.dirs.capacity.bytes=${sizeGiB * GIB}`);
+      writeFileSync(propertiesFile, text);
+    }
+    if (!this.runningPid(dir)) return; // it starts with the new size
+    const response = await fetch(`http://${broker.host}:${broker.adminPort}/storage/capacity`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ bytes: sizeGiB * GIB }),
+    });
+    if (!response.ok) throw new Error(`broker ${volume.brokerId} refused the new capacity: ${response.status} ${await response.text()}`);
+  }
+
+  async releaseBroker(cluster: Cluster, brokerId: number): Promise<void> {
+    rmSync(this.nodeDir(cluster, 'broker', brokerId), { recursive: true, force: true });
+  }
+
+  async releaseCluster(cluster: Cluster): Promise<void> {
+    rmSync(this.clusterDir(cluster), { recursive: true, force: true });
+  }
+}
+
+function memberName(node: ClusterNode): string {
+  return `coordinator-${node.nodeIndex}`;
+}

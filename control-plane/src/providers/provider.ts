@@ -1,0 +1,33 @@
+import type { Cluster, ClusterNode, ClusterVolume, NodeRole } from '../clusters/cluster-model.js';
+
+/** Where a node listens: its Kafka or etcd client port, and its admin or etcd peer port. */
+export interface NodeAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly adminPort: number | null;
+  readonly peerPort: number | null;
+}
+
+/**
+ * Runs a cluster's nodes and volumes somewhere: as processes on this machine (`local`) or as EC2
+ * instances with EBS volumes (`ec2`). Every method is safe to call again after a crash: starting a
+ * node that runs already, or stopping one that is gone, is a no-op.
+ */
+export interface NodeProvider {
+  readonly name: 'local' | 'ec2';
+  /** Reserves what a new cluster needs before its nodes are recorded. */
+  prepareCluster(cluster: Cluster): Promise<Cluster>;
+  /** The address of a node of a prepared cluster. */
+  nodeAddress(cluster: Cluster, role: NodeRole, index: number): NodeAddress;
+  startCoordinator(cluster: Cluster, node: ClusterNode, coordinators: readonly ClusterNode[]): Promise<string>;
+  startBroker(cluster: Cluster, node: ClusterNode, volume: ClusterVolume, coordinators: readonly ClusterNode[]): Promise<string>;
+  /** Stops a node: `graceful` lets a broker hand its leaderships over first. */
+  stopNode(cluster: Cluster, node: ClusterNode, mode: 'graceful' | 'kill'): Promise<void>;
+  isRunning(cluster: Cluster, node: ClusterNode): Promise<boolean>;
+  /** Grows a broker's data volume to `sizeGiB`, with no restart. */
+  resizeVolume(cluster: Cluster, volume: ClusterVolume, broker: ClusterNode, sizeGiB: number): Promise<void>;
+  /** Removes a broker's volume (after scale-in). */
+  releaseBroker(cluster: Cluster, brokerId: number): Promise<void>;
+  /** Removes everything left of a deleted cluster. */
+  releaseCluster(cluster: Cluster): Promise<void>;
+}
