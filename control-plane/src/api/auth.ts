@@ -16,17 +16,30 @@ export function newApiKey(): string {
  * Makes sure an admin key exists: STRATA_API_KEY if given (stored hashed), else — on the very
  * first start — a new key, returned so it can be printed once.
  */
-export async function ensureAdminKey(db: Database, configured: string | undefined): Promise<string | undefined> {
+export async function ensureAdminKey(
+  db: Database,
+  configured: string | undefined,
+): Promise<string | undefined> {
   if (configured) {
     const hash = hashKey(configured);
     if (!(await db.apiKey.findUnique({ where: { hash } }))) {
-      await db.apiKey.create({ data: { id: randomUUID(), name: 'admin (STRATA_API_KEY)', hash, prefix: configured.slice(0, 12), role: 'admin' } });
+      await db.apiKey.create({
+        data: {
+          id: randomUUID(),
+          name: 'admin (STRATA_API_KEY)',
+          hash,
+          prefix: configured.slice(0, 12),
+          role: 'admin',
+        },
+      });
     }
     return undefined;
   }
   if ((await db.apiKey.count()) > 0) return undefined;
   const key = newApiKey();
-  await db.apiKey.create({ data: { id: randomUUID(), name: 'admin', hash: hashKey(key), prefix: key.slice(0, 12), role: 'admin' } });
+  await db.apiKey.create({
+    data: { id: randomUUID(), name: 'admin', hash: hashKey(key), prefix: key.slice(0, 12), role: 'admin' },
+  });
   return key;
 }
 
@@ -37,7 +50,10 @@ export function requireApiKey(db: Database) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {
       res.set('WWW-Authenticate', 'Bearer');
-      return sendProblem(res, new ApiProblem(401, 'Unauthorized', 'an API key is required: Authorization: Bearer <key>'));
+      return sendProblem(
+        res,
+        new ApiProblem(401, 'Unauthorized', 'an API key is required: Authorization: Bearer <key>'),
+      );
     }
     const key = await db.apiKey.findUnique({ where: { hash: hashKey(match[1]!) } });
     if (!key) {

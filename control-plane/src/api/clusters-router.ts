@@ -18,13 +18,24 @@ export function clustersRouter(service: ClusterService, repository: ClusterRepos
 
   router.post('/', async (req, res) => {
     const { cluster, operation } = await service.create(body(CreateClusterInput, req));
-    res.status(202).location(`/v1/clusters/${cluster.id}`).json({ cluster: clusterView(cluster), operation: operationView(operation) });
+    res
+      .status(202)
+      .location(`/v1/clusters/${cluster.id}`)
+      .json({ cluster: clusterView(cluster), operation: operationView(operation) });
   });
 
   router.get('/', async (req, res) => {
     const q = query(ListClustersQuery, req);
-    const page = await repository.listClusters({ state: q.state, nameFilter: q.name, maxResults: q.maxResults, after: q.nextToken });
-    res.json({ clusters: page.clusters.map((c) => clusterView(c)), ...(page.next ? { nextToken: page.next } : {}) });
+    const page = await repository.listClusters({
+      state: q.state,
+      nameFilter: q.name,
+      maxResults: q.maxResults,
+      after: q.nextToken,
+    });
+    res.json({
+      clusters: page.clusters.map((c) => clusterView(c)),
+      ...(page.next ? { nextToken: page.next } : {}),
+    });
   });
 
   router.get('/:id', async (req, res) => {
@@ -48,7 +59,11 @@ export function clustersRouter(service: ClusterService, repository: ClusterRepos
 
   router.put('/:id/broker-count', async (req, res) => {
     const input = body(UpdateBrokerCountInput, req);
-    const { cluster, operation } = await service.updateBrokerCount(req.params.id, input.currentVersion, input.targetBrokerCount);
+    const { cluster, operation } = await service.updateBrokerCount(
+      req.params.id,
+      input.currentVersion,
+      input.targetBrokerCount,
+    );
     res.status(202).json({ cluster: clusterView(cluster), operation: operationView(operation) });
   });
 
@@ -58,7 +73,10 @@ export function clustersRouter(service: ClusterService, repository: ClusterRepos
   });
 
   router.post('/:id/reboot-broker', async (req, res) => {
-    const { cluster, operation } = await service.rebootBroker(req.params.id, body(RebootBrokerInput, req).brokerId);
+    const { cluster, operation } = await service.rebootBroker(
+      req.params.id,
+      body(RebootBrokerInput, req).brokerId,
+    );
     res.status(202).json({ cluster: clusterView(cluster), operation: operationView(operation) });
   });
 
@@ -66,7 +84,10 @@ export function clustersRouter(service: ClusterService, repository: ClusterRepos
     await service.get(req.params.id);
     const q = query(ListOperationsQuery, req);
     const page = await repository.operations(req.params.id, { maxResults: q.maxResults, after: q.nextToken });
-    res.json({ operations: page.operations.map(operationView), ...(page.next ? { nextToken: page.next } : {}) });
+    res.json({
+      operations: page.operations.map(operationView),
+      ...(page.next ? { nextToken: page.next } : {}),
+    });
   });
 
   return router;

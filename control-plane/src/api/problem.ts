@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { ClusterError } from '../clusters/cluster-error.js';
@@ -50,12 +51,34 @@ export function problemHandler(log: (error: unknown) => void) {
     if (error instanceof ApiProblem) return sendProblem(res, error);
     if (error instanceof ClusterError) {
       const [status, title] = STATUS[error.code];
-      return sendProblem(res, new ApiProblem(status, title, error.message, [{ field: error.field, rule: error.rule }]));
+      return sendProblem(
+        res,
+        new ApiProblem(status, title, error.message, [{ field: error.field, rule: error.rule }]),
+      );
     }
     if (error instanceof SyntaxError && 'body' in error) {
-      return sendProblem(res, new ApiProblem(400, 'Bad Request', 'the request body is not valid JSON', [{ field: 'body', rule: 'must be JSON' }]));
+      return sendProblem(
+        res,
+        new ApiProblem(400, 'Bad Request', 'the request body is not valid JSON', [
+          { field: 'body', rule: 'must be JSON' },
+        ]),
+      );
+    }
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // The body parser's refusals (too large, unsupported encoding): say what it said.
+      const message = (error as Error).message;
+      return sendProblem(
+        res,
+        new ApiProblem(status, STATUS_CODES[status] ?? 'Bad Request', message, [
+          { field: 'body', rule: message },
+        ]),
+      );
     }
     log(error);
-    sendProblem(res, new ApiProblem(500, 'Internal Server Error', 'the request failed; see the control plane log'));
+    sendProblem(
+      res,
+      new ApiProblem(500, 'Internal Server Error', 'the request failed; see the control plane log'),
+    );
   };
 }

@@ -7,7 +7,9 @@ import { BROKER_CONFIGURATION } from '../clusters/broker-configuration.js';
  * request, and becomes the schema in /openapi.json — one definition for all three.
  */
 
-const zoneName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a zone name of lowercase letters, digits and dashes');
+const zoneName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a zone name of lowercase letters, digits and dashes');
 
 export const AutoExpansionInput = z
   .object({
@@ -27,7 +29,12 @@ export const AutoExpansionInput = z
 export const StorageInput = z
   .object({
     volumeSizeGiB: z.number().int().min(1).max(16384),
-    autoExpansion: AutoExpansionInput.default({ enabled: true, targetUtilizationPercent: 60, maxVolumeSizeGiB: 1000, cooldown: 60 }),
+    autoExpansion: AutoExpansionInput.default({
+      enabled: true,
+      targetUtilizationPercent: 60,
+      maxVolumeSizeGiB: 1000,
+      cooldown: 60,
+    }),
   })
   .strict();
 
@@ -38,7 +45,11 @@ export const BrokerConfigurationInput = z
     for (const [name, value] of Object.entries(configuration)) {
       const rule = BROKER_CONFIGURATION[name];
       if (!rule) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `${name} is not a broker setting a cluster may change` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `${name} is not a broker setting a cluster may change`,
+        });
         continue;
       }
       const problem = rule(String(value));
@@ -48,7 +59,12 @@ export const BrokerConfigurationInput = z
 
 export const CreateClusterInput = z
   .object({
-    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/, 'must be 1-64 letters, digits and dashes, starting with a letter or digit'),
+    name: z
+      .string()
+      .regex(
+        /^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/,
+        'must be 1-64 letters, digits and dashes, starting with a letter or digit',
+      ),
     zones: z
       .array(zoneName)
       .min(2)
@@ -169,7 +185,10 @@ export const ClusterView = z.object({
 
 export const ClusterWithOperation = z.object({ cluster: ClusterView, operation: OperationView });
 export const ClusterList = z.object({ clusters: z.array(ClusterView), nextToken: z.string().optional() });
-export const OperationList = z.object({ operations: z.array(OperationView), nextToken: z.string().optional() });
+export const OperationList = z.object({
+  operations: z.array(OperationView),
+  nextToken: z.string().optional(),
+});
 export const BootstrapBrokers = z.object({ bootstrapBrokerString: z.string() });
 export const NodeList = z.object({ nodes: z.array(NodeView) });
 

@@ -14,7 +14,8 @@ const integer =
     return undefined;
   };
 
-const boolean: Rule = (value) => (/^(true|false)$/.test(value) ? undefined : `must be true or false, not "${value}"`);
+const boolean: Rule = (value) =>
+  /^(true|false)$/.test(value) ? undefined : `must be true or false, not "${value}"`;
 
 const oneOf =
   (...values: string[]): Rule =>
@@ -24,7 +25,9 @@ const oneOf =
 const listOf =
   (...values: string[]): Rule =>
   (value) =>
-    value.split(',').every((v) => values.includes(v.trim())) ? undefined : `must list values among ${values.join(', ')}`;
+    value.split(',').every((v) => values.includes(v.trim()))
+      ? undefined
+      : `must list values among ${values.join(', ')}`;
 
 export const BROKER_CONFIGURATION: Record<string, Rule> = {
   'auto.create.topics.enable': boolean,
@@ -55,3 +58,22 @@ export const BROKER_CONFIGURATION: Record<string, Rule> = {
   'leader.imbalance.check.interval.seconds': integer(1),
   'producer.id.expiration.ms': integer(1),
 };
+
+/**
+ * A managed cluster's replication defaults, as MSK's: three replicas on three zones, two on two
+ * (never more than the brokers); two in sync required where there are three replicas, else one.
+ */
+export function replicationDefaults(
+  zoneCount: number,
+  brokers: number,
+  configuration: Readonly<Record<string, string | number | boolean>>,
+): { replicationFactor: number; minInSyncReplicas: number } {
+  const configured = configuration['default.replication.factor'];
+  const replicationFactor =
+    configured !== undefined ? Number(configured) : Math.min(zoneCount >= 3 ? 3 : 2, brokers);
+  const minInSync = configuration['min.insync.replicas'];
+  return {
+    replicationFactor,
+    minInSyncReplicas: minInSync !== undefined ? Number(minInSync) : replicationFactor >= 3 ? 2 : 1,
+  };
+}

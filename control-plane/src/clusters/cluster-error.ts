@@ -13,6 +13,9 @@ export class ClusterError extends Error {
   }
 }
 
-export const notFound = (field: string, what: string): ClusterError => new ClusterError('not-found', field, `${what} does not exist`);
-export const invalid = (field: string, rule: string): ClusterError => new ClusterError('invalid', field, rule);
-export const conflict = (field: string, rule: string): ClusterError => new ClusterError('conflict', field, rule);
+export const notFound = (field: string, what: string): ClusterError =>
+  new ClusterError('not-found', field, `${what} does not exist`);
+export const invalid = (field: string, rule: string): ClusterError =>
+  new ClusterError('invalid', field, rule);
+export const conflict = (field: string, rule: string): ClusterError =>
+  new ClusterError('conflict', field, rule);

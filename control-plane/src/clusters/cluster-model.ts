@@ -1,5 +1,13 @@
 /** Cluster states, as MSK names them. */
-export const CLUSTER_STATES = ['CREATING', 'ACTIVE', 'UPDATING', 'REBOOTING_BROKER', 'HEALING', 'DELETING', 'FAILED'] as const;
+export const CLUSTER_STATES = [
+  'CREATING',
+  'ACTIVE',
+  'UPDATING',
+  'REBOOTING_BROKER',
+  'HEALING',
+  'DELETING',
+  'FAILED',
+] as const;
 export type ClusterState = (typeof CLUSTER_STATES)[number];
 
 export const OPERATION_TYPES = [

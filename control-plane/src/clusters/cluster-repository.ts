@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.js';
-import { conflict } from './cluster-error.js';
+import { conflict, invalid } from './cluster-error.js';
 import type {
   AutoExpansion,
   Cluster,
@@ -15,7 +15,6 @@ import type {
   OperationType,
   StepState,
 } from './cluster-model.js';
-
 
 export interface NewCluster {
   readonly name: string;
@@ -89,9 +88,18 @@ function toVolume(row: VolumeRow): ClusterVolume {
 
 const withSteps = { steps: { orderBy: { position: 'asc' as const } } };
 
-function toOperation(row: Awaited<ReturnType<Database['operation']['findUniqueOrThrow']>> & {
-  steps: { position: number; name: string; state: string; error: string | null; startedAt: Date | null; finishedAt: Date | null }[];
-}): Operation {
+function toOperation(
+  row: Awaited<ReturnType<Database['operation']['findUniqueOrThrow']>> & {
+    steps: {
+      position: number;
+      name: string;
+      state: string;
+      error: string | null;
+      startedAt: Date | null;
+      finishedAt: Date | null;
+    }[];
+  },
+): Operation {
   return {
     id: row.id,
     clusterId: row.clusterId,
@@ -103,16 +111,14 @@ function toOperation(row: Awaited<ReturnType<Database['operation']['findUniqueOr
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
-    steps: row.steps.map(
-      (s): OperationStep => ({
-        position: s.position,
-        name: s.name,
-        state: s.state as StepState,
-        error: s.error,
-        startedAt: s.startedAt,
-        finishedAt: s.finishedAt,
-      }),
-    ),
+    steps: row.steps.map((s): OperationStep => ({
+      position: s.position,
+      name: s.name,
+      state: s.state as StepState,
+      error: s.error,
+      startedAt: s.startedAt,
+      finishedAt: s.finishedAt,
+    })),
   };
 }
 
@@ -132,13 +138,21 @@ export class ClusterRepository {
       sourceInfo: JSON.stringify(operation.sourceInfo),
       targetInfo: JSON.stringify(operation.targetInfo),
       steps: {
-        create: operation.steps.map((name, position) => ({ id: randomUUID(), position, name, state: 'PENDING' })),
+        create: operation.steps.map((name, position) => ({
+          id: randomUUID(),
+          position,
+          name,
+          state: 'PENDING',
+        })),
       },
     };
   }
 
   /** Creates a cluster (CREATING) with its creation operation, or throws a conflict on a taken name. */
-  async createCluster(spec: NewCluster, operation: NewOperation): Promise<{ cluster: Cluster; operation: Operation }> {
+  async createCluster(
+    spec: NewCluster,
+    operation: NewOperation,
+  ): Promise<{ cluster: Cluster; operation: Operation }> {
     try {
       return await this.db.$transaction(async (tx) => {
         const id = randomUUID();
@@ -165,7 +179,8 @@ export class ClusterRepository {
         return { cluster: toCluster(row), operation: toOperation(op) };
       });
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw conflict('name', `a cluster named ${spec.name} already exists`);
+      if ((error as { code?: string }).code === 'P2002')
+        throw conflict('name', `a cluster named ${spec.name} already exists`);
       throw error;
     }
   }
@@ -173,6 +188,15 @@ export class ClusterRepository {
   async getCluster(id: string): Promise<Cluster | undefined> {
     const row = await this.db.cluster.findUnique({ where: { id } });
     return row ? toCluster(row) : undefined;
+  }
+
+  /** Every cluster in one of these states (what the monitors watch). */
+  async clustersIn(states: readonly ClusterState[]): Promise<Cluster[]> {
+    const rows = await this.db.cluster.findMany({
+      where: { state: { in: [...states] } },
+      orderBy: { id: 'asc' },
+    });
+    return rows.map(toCluster);
   }
 
   async listClusters(options: {
@@ -210,10 +234,16 @@ export class ClusterRepository {
       const current = await tx.cluster.findUnique({ where: { id: clusterId } });
       if (!current) throw conflict('clusterId', 'the cluster does not exist');
       if (expectedVersion !== undefined && current.currentVersion !== expectedVersion) {
-        throw conflict('currentVersion', `currentVersion ${expectedVersion} is not the cluster's current version ${current.currentVersion}`);
+        throw conflict(
+          'currentVersion',
+          `currentVersion ${expectedVersion} is not the cluster's current version ${current.currentVersion}`,
+        );
       }
       if (current.state !== 'ACTIVE') {
-        throw conflict('state', `the cluster is ${current.state}: changes are only accepted while it is ACTIVE`);
+        throw conflict(
+          'state',
+          `the cluster is ${current.state}: changes are only accepted while it is ACTIVE`,
+        );
       }
       const updated = await tx.cluster.updateMany({
         where: { id: clusterId, currentVersion: current.currentVersion, state: 'ACTIVE' },
@@ -234,14 +264,20 @@ export class ClusterRepository {
         },
       });
       if (updated.count !== 1) throw conflict('currentVersion', 'the cluster changed concurrently; retry');
-      const op = await tx.operation.create({ data: this.operationRows(operation, clusterId), include: withSteps });
+      const op = await tx.operation.create({
+        data: this.operationRows(operation, clusterId),
+        include: withSteps,
+      });
       const cluster = await tx.cluster.findUniqueOrThrow({ where: { id: clusterId } });
       return { cluster: toCluster(cluster), operation: toOperation(op) };
     });
   }
 
   /** Deletion is allowed from ACTIVE and FAILED (MSK: a failed cluster can only be deleted). */
-  async startDeletion(clusterId: string, operation: NewOperation): Promise<{ cluster: Cluster; operation: Operation }> {
+  async startDeletion(
+    clusterId: string,
+    operation: NewOperation,
+  ): Promise<{ cluster: Cluster; operation: Operation }> {
     return this.db.$transaction(async (tx) => {
       const updated = await tx.cluster.updateMany({
         where: { id: clusterId, state: { in: ['ACTIVE', 'FAILED'] } },
@@ -251,16 +287,37 @@ export class ClusterRepository {
         const current = await tx.cluster.findUnique({ where: { id: clusterId } });
         throw conflict(
           'state',
-          current ? `the cluster is ${current.state}: it can be deleted once ACTIVE or FAILED` : 'the cluster does not exist',
+          current
+            ? `the cluster is ${current.state}: it can be deleted once ACTIVE or FAILED`
+            : 'the cluster does not exist',
         );
       }
-      const op = await tx.operation.create({ data: this.operationRows(operation, clusterId), include: withSteps });
-      return { cluster: toCluster(await tx.cluster.findUniqueOrThrow({ where: { id: clusterId } })), operation: toOperation(op) };
+      const op = await tx.operation.create({
+        data: this.operationRows(operation, clusterId),
+        include: withSteps,
+      });
+      return {
+        cluster: toCluster(await tx.cluster.findUniqueOrThrow({ where: { id: clusterId } })),
+        operation: toOperation(op),
+      };
     });
   }
 
-  async setClusterState(clusterId: string, state: ClusterState, stateInfo: string | null = null): Promise<void> {
+  async setClusterState(
+    clusterId: string,
+    state: ClusterState,
+    stateInfo: string | null = null,
+  ): Promise<void> {
     await this.db.cluster.updateMany({ where: { id: clusterId }, data: { state, stateInfo } });
+  }
+
+  /** The port blocks clusters hold (the local provider gives a new cluster another one). */
+  async basePorts(): Promise<Set<number>> {
+    const rows = await this.db.cluster.findMany({
+      where: { basePort: { not: null } },
+      select: { basePort: true },
+    });
+    return new Set(rows.map((r) => r.basePort!));
   }
 
   async setBasePort(clusterId: string, basePort: number): Promise<void> {
@@ -285,7 +342,9 @@ export class ClusterRepository {
   /** Records a node if it is not recorded yet (so a re-run step does not duplicate it). */
   async ensureNode(node: Omit<ClusterNode, 'id' | 'state' | 'providerRef'>): Promise<ClusterNode> {
     const row = await this.db.node.upsert({
-      where: { clusterId_role_nodeIndex: { clusterId: node.clusterId, role: node.role, nodeIndex: node.nodeIndex } },
+      where: {
+        clusterId_role_nodeIndex: { clusterId: node.clusterId, role: node.role, nodeIndex: node.nodeIndex },
+      },
       create: { id: randomUUID(), ...node, state: 'PENDING' },
       update: {},
     });
@@ -305,7 +364,9 @@ export class ClusterRepository {
     return rows.map(toVolume);
   }
 
-  async ensureVolume(volume: Omit<ClusterVolume, 'id' | 'providerRef' | 'lastExpandedAt'>): Promise<ClusterVolume> {
+  async ensureVolume(
+    volume: Omit<ClusterVolume, 'id' | 'providerRef' | 'lastExpandedAt'>,
+  ): Promise<ClusterVolume> {
     const row = await this.db.volume.upsert({
       where: { clusterId_brokerId: { clusterId: volume.clusterId, brokerId: volume.brokerId } },
       create: { id: randomUUID(), ...volume },
@@ -314,7 +375,10 @@ export class ClusterRepository {
     return toVolume(row);
   }
 
-  async updateVolume(id: string, changes: { sizeGiB?: number; providerRef?: string | null; lastExpandedAt?: Date }): Promise<void> {
+  async updateVolume(
+    id: string,
+    changes: { sizeGiB?: number; providerRef?: string | null; lastExpandedAt?: Date },
+  ): Promise<void> {
     await this.db.volume.update({ where: { id }, data: changes });
   }
 
@@ -324,7 +388,12 @@ export class ClusterRepository {
 
   async addUsageSample(volumeId: string, usedBytes: number, capacityBytes: number): Promise<void> {
     await this.db.volumeUsageSample.create({
-      data: { id: randomUUID(), volumeId, usedBytes: BigInt(usedBytes), capacityBytes: BigInt(capacityBytes) },
+      data: {
+        id: randomUUID(),
+        volumeId,
+        usedBytes: BigInt(usedBytes),
+        capacityBytes: BigInt(capacityBytes),
+      },
     });
     // Keep the latest samples only.
     const old = await this.db.volumeUsageSample.findMany({
@@ -333,12 +402,24 @@ export class ClusterRepository {
       skip: 100,
       select: { id: true },
     });
-    if (old.length > 0) await this.db.volumeUsageSample.deleteMany({ where: { id: { in: old.map((o) => o.id) } } });
+    if (old.length > 0)
+      await this.db.volumeUsageSample.deleteMany({ where: { id: { in: old.map((o) => o.id) } } });
   }
 
-  async latestUsage(volumeId: string): Promise<{ usedBytes: number; capacityBytes: number; sampledAt: Date } | undefined> {
-    const row = await this.db.volumeUsageSample.findFirst({ where: { volumeId }, orderBy: { sampledAt: 'desc' } });
-    return row ? { usedBytes: Number(row.usedBytes), capacityBytes: Number(row.capacityBytes), sampledAt: row.sampledAt } : undefined;
+  async latestUsage(
+    volumeId: string,
+  ): Promise<{ usedBytes: number; capacityBytes: number; sampledAt: Date } | undefined> {
+    const row = await this.db.volumeUsageSample.findFirst({
+      where: { volumeId },
+      orderBy: { sampledAt: 'desc' },
+    });
+    return row
+      ? {
+          usedBytes: Number(row.usedBytes),
+          capacityBytes: Number(row.capacityBytes),
+          sampledAt: row.sampledAt,
+        }
+      : undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -349,9 +430,21 @@ export class ClusterRepository {
     return row ? toOperation(row) : undefined;
   }
 
-  async operations(clusterId: string, options: { maxResults: number; after?: string }): Promise<{ operations: Operation[]; next?: string }> {
+  /** A cluster's operations, newest first; `after` is the last operation id of the previous page. */
+  async operations(
+    clusterId: string,
+    options: { maxResults: number; after?: string },
+  ): Promise<{ operations: Operation[]; next?: string }> {
+    let after = {};
+    if (options.after) {
+      const last = await this.db.operation.findFirst({ where: { id: options.after, clusterId } });
+      if (!last) throw invalid('nextToken', 'is not a token this listing returned');
+      after = {
+        OR: [{ createdAt: { lt: last.createdAt } }, { createdAt: last.createdAt, id: { lt: last.id } }],
+      };
+    }
     const rows = await this.db.operation.findMany({
-      where: { clusterId, ...(options.after ? { id: { lt: options.after } } : {}) },
+      where: { clusterId, ...after },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       include: withSteps,
       take: options.maxResults + 1,
@@ -380,10 +473,18 @@ export class ClusterRepository {
   }
 
   async markOperationRunning(id: string): Promise<void> {
-    await this.db.operation.updateMany({ where: { id, state: 'PENDING' }, data: { state: 'RUNNING', startedAt: new Date() } });
+    await this.db.operation.updateMany({
+      where: { id, state: 'PENDING' },
+      data: { state: 'RUNNING', startedAt: new Date() },
+    });
   }
 
-  async markStep(operationId: string, position: number, state: StepState, error: string | null = null): Promise<void> {
+  async markStep(
+    operationId: string,
+    position: number,
+    state: StepState,
+    error: string | null = null,
+  ): Promise<void> {
     const now = new Date();
     await this.db.operationStep.update({
       where: { operationId_position: { operationId, position } },
@@ -395,7 +496,41 @@ export class ClusterRepository {
     });
   }
 
-  async finishOperation(id: string, state: 'SUCCEEDED' | 'FAILED', error: string | null = null): Promise<void> {
+  // ---------------------------------------------------------------------------------------------
+  // what /metrics reports
+
+  async clusterCountsByState(): Promise<Map<string, number>> {
+    const groups = await this.db.cluster.groupBy({ by: ['state'], _count: { _all: true } });
+    return new Map(groups.map((g) => [g.state, g._count._all]));
+  }
+
+  async operationCountsByTypeAndState(): Promise<{ type: string; state: string; count: number }[]> {
+    const groups = await this.db.operation.groupBy({ by: ['type', 'state'], _count: { _all: true } });
+    return groups.map((g) => ({ type: g.type, state: g.state, count: g._count._all }));
+  }
+
+  /** Each volume's latest usage, with its cluster's name. */
+  async volumeUsages(): Promise<
+    { cluster: string; brokerId: number; usedBytes: number; capacityBytes: number }[]
+  > {
+    const volumes = await this.db.volume.findMany({
+      include: { cluster: { select: { name: true } }, samples: { orderBy: { sampledAt: 'desc' }, take: 1 } },
+    });
+    return volumes.flatMap((v) =>
+      v.samples.map((s) => ({
+        cluster: v.cluster.name,
+        brokerId: v.brokerId,
+        usedBytes: Number(s.usedBytes),
+        capacityBytes: Number(s.capacityBytes),
+      })),
+    );
+  }
+
+  async finishOperation(
+    id: string,
+    state: 'SUCCEEDED' | 'FAILED',
+    error: string | null = null,
+  ): Promise<void> {
     await this.db.operation.update({ where: { id }, data: { state, error, finishedAt: new Date() } });
   }
 }

@@ -14,7 +14,8 @@ import {
   type ClusterVolume,
   type Operation,
 } from './cluster-model.js';
-import { conflict, invalid, notFound } from './cluster-error.js';
+import { replicationDefaults } from './broker-configuration.js';
+import { ClusterError, conflict, invalid, notFound } from './cluster-error.js';
 import type { ClusterRepository } from './cluster-repository.js';
 
 export interface ClusterDetails {
@@ -36,21 +37,38 @@ export class ClusterService {
     private readonly wakeWorker: () => void,
   ) {}
 
-  async create(input: z.infer<typeof CreateClusterInput>): Promise<{ cluster: Cluster; operation: Operation }> {
+  async create(
+    input: z.infer<typeof CreateClusterInput>,
+  ): Promise<{ cluster: Cluster; operation: Operation }> {
     if (this.provider.name === 'local' && !LOCAL_NODE_TYPES[input.nodeType]) {
-      throw invalid('nodeType', `must be one of ${Object.keys(LOCAL_NODE_TYPES).join(', ')} with the local provider`);
+      throw invalid(
+        'nodeType',
+        `must be one of ${Object.keys(LOCAL_NODE_TYPES).join(', ')} with the local provider`,
+      );
     }
     const total = input.zones.length * input.brokersPerZone;
     if (this.provider.name === 'local' && total > MAX_LOCAL_BROKERS) {
-      throw invalid('brokersPerZone', `the local provider runs at most ${MAX_LOCAL_BROKERS} brokers per cluster`);
+      throw invalid(
+        'brokersPerZone',
+        `the local provider runs at most ${MAX_LOCAL_BROKERS} brokers per cluster`,
+      );
     }
     const storage = input.storage;
     if (storage.autoExpansion.maxVolumeSizeGiB < storage.volumeSizeGiB) {
       throw invalid('storage.autoExpansion.maxVolumeSizeGiB', 'must be at least storage.volumeSizeGiB');
     }
-    const replication = Number(input.configuration['default.replication.factor'] ?? Math.min(3, total));
-    if (replication > total) {
-      throw invalid('configuration.default.replication.factor', `must not exceed the number of brokers (${total})`);
+    const replication = replicationDefaults(input.zones.length, total, input.configuration);
+    if (replication.replicationFactor > total) {
+      throw invalid(
+        'configuration.default.replication.factor',
+        `must not exceed the number of brokers (${total})`,
+      );
+    }
+    if (replication.minInSyncReplicas > replication.replicationFactor) {
+      throw invalid(
+        'configuration.min.insync.replicas',
+        `must not exceed the replication factor (${replication.replicationFactor})`,
+      );
     }
     const created = await this.repository.createCluster(
       {
@@ -66,7 +84,9 @@ export class ClusterService {
           maxVolumeSizeGiB: storage.autoExpansion.maxVolumeSizeGiB,
           cooldownSeconds: storage.autoExpansion.cooldown,
         },
-        configuration: Object.fromEntries(Object.entries(input.configuration).map(([k, v]) => [k, String(v)])),
+        configuration: Object.fromEntries(
+          Object.entries(input.configuration).map(([k, v]) => [k, String(v)]),
+        ),
         tags: input.tags,
       },
       { type: 'CREATE_CLUSTER', steps: PLANS.create, sourceInfo: {}, targetInfo: { brokerCount: total } },
@@ -89,13 +109,19 @@ export class ClusterService {
         return { ...v, usedBytes: usage?.usedBytes ?? null, capacityBytes: usage?.capacityBytes ?? null };
       }),
     );
-    return { cluster, nodes: await this.repository.nodes(id), volumes, activeOperation: await this.repository.activeOperation(id) };
+    return {
+      cluster,
+      nodes: await this.repository.nodes(id),
+      volumes,
+      activeOperation: await this.repository.activeOperation(id),
+    };
   }
 
   async bootstrapBrokers(id: string): Promise<string> {
     const cluster = await this.get(id);
     const brokers = (await this.repository.nodes(id, 'broker')).filter((b) => b.state === 'RUNNING');
-    if (brokers.length === 0) throw conflict('state', `cluster ${cluster.name} has no running brokers yet (${cluster.state})`);
+    if (brokers.length === 0)
+      throw conflict('state', `cluster ${cluster.name} has no running brokers yet (${cluster.state})`);
     return bootstrapServers(brokers).join(',');
   }
 
@@ -104,25 +130,48 @@ export class ClusterService {
    * the leaving brokers before they stop, and is refused when the remaining brokers could not
    * hold every topic's replication factor.
    */
-  async updateBrokerCount(id: string, currentVersion: string, target: number): Promise<{ cluster: Cluster; operation: Operation }> {
+  async updateBrokerCount(
+    id: string,
+    currentVersion: string,
+    target: number,
+  ): Promise<{ cluster: Cluster; operation: Operation }> {
     const cluster = await this.get(id);
     this.requireVersion(cluster, currentVersion);
     this.requireActive(cluster);
     const zones = cluster.zones.length;
-    if (target % zones !== 0) throw invalid('targetBrokerCount', `must be a multiple of the number of zones (${zones})`);
+    if (target % zones !== 0)
+      throw invalid('targetBrokerCount', `must be a multiple of the number of zones (${zones})`);
     const current = brokerCount(cluster);
     if (target === current) throw invalid('targetBrokerCount', `the cluster already has ${current} brokers`);
     if (this.provider.name === 'local' && target > MAX_LOCAL_BROKERS) {
-      throw invalid('targetBrokerCount', `the local provider runs at most ${MAX_LOCAL_BROKERS} brokers per cluster`);
+      throw invalid(
+        'targetBrokerCount',
+        `the local provider runs at most ${MAX_LOCAL_BROKERS} brokers per cluster`,
+      );
     }
     if (target < current) {
-      const brokers = await this.repository.nodes(id, 'broker');
+      const brokers = (await this.repository.nodes(id, 'broker')).filter((b) => b.state === 'RUNNING');
+      if (brokers.length === 0)
+        throw new ClusterError(
+          'unavailable',
+          'targetBrokerCount',
+          'no broker is running to check a scale-in',
+        );
       const admin = new ClusterAdmin(bootstrapServers(brokers));
       try {
-        const view = await admin.describe();
+        const view = await admin.describe().catch((error: unknown) => {
+          throw new ClusterError(
+            'unavailable',
+            'targetBrokerCount',
+            `the cluster's topics could not be read to check a scale-in: ${(error as Error).message}`,
+          );
+        });
         const needed = Math.max(0, ...view.partitions.map((p) => p.replicas.length));
         if (target < needed) {
-          throw invalid('targetBrokerCount', `topics have ${needed} replicas per partition: at least ${needed} brokers are needed`);
+          throw invalid(
+            'targetBrokerCount',
+            `topics have ${needed} replicas per partition: at least ${needed} brokers are needed`,
+          );
         }
       } finally {
         await admin.close();
@@ -133,19 +182,30 @@ export class ClusterService {
       id,
       currentVersion,
       stateDuring('UPDATE_BROKER_COUNT'),
-      { type: 'UPDATE_BROKER_COUNT', steps: plan, sourceInfo: { brokerCount: current }, targetInfo: { brokerCount: target } },
+      {
+        type: 'UPDATE_BROKER_COUNT',
+        steps: plan,
+        sourceInfo: { brokerCount: current },
+        targetInfo: { brokerCount: target },
+      },
       { brokersPerZone: target / zones },
     );
     this.wakeWorker();
     return started;
   }
 
-  async updateStorage(id: string, input: z.infer<typeof UpdateStorageInput>): Promise<{ cluster: Cluster; operation: Operation }> {
+  async updateStorage(
+    id: string,
+    input: z.infer<typeof UpdateStorageInput>,
+  ): Promise<{ cluster: Cluster; operation: Operation }> {
     const cluster = await this.get(id);
     this.requireVersion(cluster, input.currentVersion);
     this.requireActive(cluster);
     if (input.volumeSizeGiB < cluster.volumeSizeGiB) {
-      throw invalid('volumeSizeGiB', `volumes only grow: it must be at least the current ${cluster.volumeSizeGiB} GiB`);
+      throw invalid(
+        'volumeSizeGiB',
+        `volumes only grow: it must be at least the current ${cluster.volumeSizeGiB} GiB`,
+      );
     }
     const autoExpansion = input.autoExpansion
       ? {
@@ -196,20 +256,31 @@ export class ClusterService {
 
   async delete(id: string): Promise<{ cluster: Cluster; operation: Operation }> {
     await this.get(id);
-    const started = await this.repository.startDeletion(id, { type: 'DELETE_CLUSTER', steps: PLANS.delete, sourceInfo: {}, targetInfo: {} });
+    const started = await this.repository.startDeletion(id, {
+      type: 'DELETE_CLUSTER',
+      steps: PLANS.delete,
+      sourceInfo: {},
+      targetInfo: {},
+    });
     this.wakeWorker();
     return started;
   }
 
   private requireVersion(cluster: Cluster, currentVersion: string): void {
     if (cluster.currentVersion !== currentVersion) {
-      throw conflict('currentVersion', `currentVersion ${currentVersion} is not the cluster's current version ${cluster.currentVersion}`);
+      throw conflict(
+        'currentVersion',
+        `currentVersion ${currentVersion} is not the cluster's current version ${cluster.currentVersion}`,
+      );
     }
   }
 
   private requireActive(cluster: Cluster): void {
     if (cluster.state !== 'ACTIVE') {
-      throw conflict('state', `the cluster is ${cluster.state}: changes are only accepted while it is ACTIVE`);
+      throw conflict(
+        'state',
+        `the cluster is ${cluster.state}: changes are only accepted while it is ACTIVE`,
+      );
     }
   }
 }

@@ -16,7 +16,9 @@ function prismaDir(): string {
 
 /** Prisma's migration folders for a database URL: PostgreSQL's, or SQLite's. */
 export function migrationsDir(url: string): string {
-  return url.startsWith('file:') ? join(prismaDir(), 'sqlite', 'migrations') : join(prismaDir(), 'migrations');
+  return url.startsWith('file:')
+    ? join(prismaDir(), 'sqlite', 'migrations')
+    : join(prismaDir(), 'migrations');
 }
 
 export interface Migration {
@@ -44,7 +46,9 @@ export function listMigrations(url: string): Migration[] {
  */
 export async function applyMigrations(url: string): Promise<string[]> {
   const migrations = listMigrations(url);
-  return url.startsWith('file:') ? applySqlite(url.slice('file:'.length), migrations) : applyPostgres(url, migrations);
+  return url.startsWith('file:')
+    ? applySqlite(url.slice('file:'.length), migrations)
+    : applyPostgres(url, migrations);
 }
 
 const SQLITE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
@@ -73,7 +77,9 @@ function applySqlite(path: string, migrations: readonly Migration[]): string[] {
     db.pragma('journal_mode = WAL');
     db.exec(SQLITE_TABLE);
     const rows = db
-      .prepare('SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')
+      .prepare(
+        'SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+      )
       .all() as { migration_name: string; checksum: string }[];
     const pending = checkApplied(new Map(rows.map((r) => [r.migration_name, r.checksum])), migrations);
     for (const m of pending) {

@@ -1,4 +1,9 @@
-import { Admin, Connection, alterPartitionReassignmentsV0, listPartitionReassignmentsV0 } from '@platformatic/kafka';
+import {
+  Admin,
+  Connection,
+  alterPartitionReassignmentsV0,
+  listPartitionReassignmentsV0,
+} from '@platformatic/kafka';
 import type { PartitionReplicas } from './rebalance.js';
 
 export interface PartitionView extends PartitionReplicas {
@@ -25,7 +30,12 @@ export class ClusterAdmin {
   private readonly admin: Admin;
 
   constructor(private readonly bootstrap: readonly string[]) {
-    this.admin = new Admin({ clientId: 'strata-control-plane', bootstrapBrokers: [...bootstrap], retries: 2, timeout: 10_000 });
+    this.admin = new Admin({
+      clientId: 'strata-control-plane',
+      bootstrapBrokers: [...bootstrap],
+      retries: 2,
+      timeout: 10_000,
+    });
   }
 
   async describe(): Promise<ClusterView> {
@@ -70,10 +80,20 @@ export class ClusterAdmin {
       byTopic.set(m.topic, list);
     }
     const response = await this.withConnection((c) =>
-      alterPartitionReassignmentsV0.api.async(c, 30_000, false, [...byTopic].map(([name, partitions]) => ({ name, partitions }))),
+      alterPartitionReassignmentsV0.api.async(
+        c,
+        30_000,
+        false,
+        [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+      ),
     );
-    const failed = response.responses.flatMap((t) => t.partitions.filter((p) => p.errorCode !== 0).map((p) => `${t.name}-${p.partitionIndex}: ${p.errorMessage ?? p.errorCode}`));
-    if (response.errorCode !== 0 || failed.length > 0) throw new Error(`reassignment refused: ${response.errorMessage ?? failed.join('; ')}`);
+    const failed = response.responses.flatMap((t) =>
+      t.partitions
+        .filter((p) => p.errorCode !== 0)
+        .map((p) => `${t.name}-${p.partitionIndex}: ${p.errorMessage ?? p.errorCode}`),
+    );
+    if (response.errorCode !== 0 || failed.length > 0)
+      throw new Error(`reassignment refused: ${response.errorMessage ?? failed.join('; ')}`);
   }
 
   /** How many of these partitions are still being moved. */
@@ -82,7 +102,9 @@ export class ClusterAdmin {
     const byTopic = new Map<string, number[]>();
     for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
     const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
-    const response = await this.withConnection((c) => listPartitionReassignmentsV0.api.async(c, 30_000, topics));
+    const response = await this.withConnection((c) =>
+      listPartitionReassignmentsV0.api.async(c, 30_000, topics),
+    );
     return response.topics.reduce((n, t) => n + t.partitions.length, 0);
   }
 

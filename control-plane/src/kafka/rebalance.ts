@@ -26,7 +26,11 @@ export function balancedAssignment(
   const rackOf = new Map(brokers.map((b) => [b.id, b.rack ?? '']));
   const zoneCount = new Set(brokers.map((b) => b.rack ?? '')).size;
   const load = new Map(ids.map((id) => [id, 0]));
-  const result = partitions.map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas.filter((id) => load.has(id)) }));
+  const result = partitions.map((p) => ({
+    topic: p.topic,
+    partition: p.partition,
+    replicas: p.replicas.filter((id) => load.has(id)),
+  }));
   for (const p of result) for (const id of p.replicas) load.set(id, load.get(id)! + 1);
 
   /** Whether `candidate` may join `replicas` without sharing a zone that could be avoided. */
@@ -43,7 +47,9 @@ export function balancedAssignment(
     const p = result[i]!;
     const factor = Math.min(original.replicas.length, ids.length);
     while (p.replicas.length < factor) {
-      const candidate = byLoad().find((id) => fits(p.replicas, id, factor)) ?? byLoad().find((id) => !p.replicas.includes(id))!;
+      const candidate =
+        byLoad().find((id) => fits(p.replicas, id, factor)) ??
+        byLoad().find((id) => !p.replicas.includes(id))!;
       p.replicas.push(candidate);
       load.set(candidate, load.get(candidate)! + 1);
     }
@@ -73,7 +79,10 @@ export function balancedAssignment(
   // Preferred leaders: each partition's first replica is its least-leading replica so far.
   const leaders = new Map(ids.map((id) => [id, 0]));
   for (const p of result) {
-    const first = p.replicas.reduce((best, id) => (leaders.get(id)! < leaders.get(best)! ? id : best), p.replicas[0]!);
+    const first = p.replicas.reduce(
+      (best, id) => (leaders.get(id)! < leaders.get(best)! ? id : best),
+      p.replicas[0]!,
+    );
     p.replicas.splice(p.replicas.indexOf(first), 1);
     p.replicas.unshift(first);
     leaders.set(first, leaders.get(first)! + 1);

@@ -75,7 +75,9 @@ export class OperationWorker {
       if (this.running.has(operation.id)) continue;
       this.running.add(operation.id);
       void this.run(operation)
-        .catch((error: unknown) => this.logger.error({ err: error, operation: operation.id }, 'operation run failed'))
+        .catch((error: unknown) =>
+          this.logger.error({ err: error, operation: operation.id }, 'operation run failed'),
+        )
         .finally(() => {
           this.running.delete(operation.id);
           this.wake();
@@ -84,7 +86,11 @@ export class OperationWorker {
   }
 
   private async run(operation: Operation): Promise<void> {
-    const log = this.logger.child({ operation: operation.id, type: operation.type, cluster: operation.clusterId });
+    const log = this.logger.child({
+      operation: operation.id,
+      type: operation.type,
+      cluster: operation.clusterId,
+    });
     await this.repository.markOperationRunning(operation.id);
     for (const step of operation.steps) {
       if (step.state === 'DONE') continue;
@@ -99,7 +105,13 @@ export class OperationWorker {
         const current = (await this.repository.operation(operation.id)) ?? operation;
         try {
           log.info({ step: step.name, attempt }, 'running step');
-          await implementation({ cluster, operation: current, repository: this.repository, provider: this.provider, logger: log });
+          await implementation({
+            cluster,
+            operation: current,
+            repository: this.repository,
+            provider: this.provider,
+            logger: log,
+          });
           lastError = undefined;
           break;
         } catch (error) {
@@ -125,6 +137,9 @@ export class OperationWorker {
   private async fail(operation: Operation, message: string): Promise<void> {
     await this.repository.finishOperation(operation.id, 'FAILED', message);
     await this.repository.setClusterState(operation.clusterId, stateAfterFailure(operation.type), message);
-    this.logger.error({ operation: operation.id, type: operation.type, cluster: operation.clusterId, error: message }, 'operation failed');
+    this.logger.error(
+      { operation: operation.id, type: operation.type, cluster: operation.clusterId, error: message },
+      'operation failed',
+    );
   }
 }

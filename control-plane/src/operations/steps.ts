@@ -38,7 +38,10 @@ export function bootstrapServers(brokers: readonly ClusterNode[]): string[] {
   return brokers.map((b) => `${b.host}:${b.port}`);
 }
 
-async function withAdmin<T>(brokers: readonly ClusterNode[], use: (admin: ClusterAdmin) => Promise<T>): Promise<T> {
+async function withAdmin<T>(
+  brokers: readonly ClusterNode[],
+  use: (admin: ClusterAdmin) => Promise<T>,
+): Promise<T> {
   const admin = new ClusterAdmin(bootstrapServers(brokers));
   try {
     return await use(admin);
@@ -61,7 +64,13 @@ async function recordNodes(context: StepContext, brokerIds: readonly number[]): 
   }
   for (const brokerId of brokerIds) {
     const zone = zoneOfBroker(cluster.zones, brokerId);
-    await repository.ensureNode({ clusterId: cluster.id, role: 'broker', zone, nodeIndex: brokerId, ...provider.nodeAddress(cluster, 'broker', brokerId) });
+    await repository.ensureNode({
+      clusterId: cluster.id,
+      role: 'broker',
+      zone,
+      nodeIndex: brokerId,
+      ...provider.nodeAddress(cluster, 'broker', brokerId),
+    });
     await repository.ensureVolume({ clusterId: cluster.id, brokerId, zone, sizeGiB: cluster.volumeSizeGiB });
   }
 }
@@ -121,24 +130,41 @@ export const STEPS: Record<string, Step> = {
 
   async 'await-coordinators'(context) {
     const coordinators = await context.repository.nodes(context.cluster.id, 'coordinator');
-    await waitFor(() => coordinatorsHealthy(coordinators), NODE_START_TIMEOUT_MS, 'the coordinator quorum to be healthy');
+    await waitFor(
+      () => coordinatorsHealthy(coordinators),
+      NODE_START_TIMEOUT_MS,
+      'the coordinator quorum to be healthy',
+    );
   },
 
   async 'start-brokers'(context) {
     const coordinators = await context.repository.nodes(context.cluster.id, 'coordinator');
-    const volumes = new Map((await context.repository.volumes(context.cluster.id)).map((v) => [v.brokerId, v]));
+    const volumes = new Map(
+      (await context.repository.volumes(context.cluster.id)).map((v) => [v.brokerId, v]),
+    );
     const wanted = new Set(targetBrokerIds(context));
     for (const node of await context.repository.nodes(context.cluster.id, 'broker')) {
       if (!wanted.has(node.nodeIndex)) continue;
-      const ref = await context.provider.startBroker(context.cluster, node, volumes.get(node.nodeIndex)!, coordinators);
+      const ref = await context.provider.startBroker(
+        context.cluster,
+        node,
+        volumes.get(node.nodeIndex)!,
+        coordinators,
+      );
       await context.repository.updateNode(node.id, { state: 'RUNNING', providerRef: ref });
     }
   },
 
   async 'await-brokers'(context) {
     const wanted = targetBrokerIds(context);
-    const brokers = (await context.repository.nodes(context.cluster.id, 'broker')).filter((b) => wanted.includes(b.nodeIndex));
-    await waitFor(() => brokersReady(brokers, wanted), NODE_START_TIMEOUT_MS, 'every broker to be ready and registered');
+    const brokers = (await context.repository.nodes(context.cluster.id, 'broker')).filter((b) =>
+      wanted.includes(b.nodeIndex),
+    );
+    await waitFor(
+      () => brokersReady(brokers, wanted),
+      NODE_START_TIMEOUT_MS,
+      'every broker to be ready and registered',
+    );
   },
 
   /**
@@ -148,19 +174,33 @@ export const STEPS: Record<string, Step> = {
    */
   async 'rebalance-partitions'(context) {
     const wanted = targetBrokerIds(context);
-    const brokers = (await context.repository.nodes(context.cluster.id, 'broker')).filter((b) => wanted.includes(b.nodeIndex));
+    const brokers = (await context.repository.nodes(context.cluster.id, 'broker')).filter((b) =>
+      wanted.includes(b.nodeIndex),
+    );
     await withAdmin(brokers, async (admin) => {
       const view = await admin.describe();
-      const placement = wanted.map((id) => ({ id, rack: view.brokers.find((b) => b.id === id)?.rack ?? zoneOfBroker(context.cluster.zones, id) }));
+      const placement = wanted.map((id) => ({
+        id,
+        rack: view.brokers.find((b) => b.id === id)?.rack ?? zoneOfBroker(context.cluster.zones, id),
+      }));
       const target = balancedAssignment(view.partitions, placement);
       const moves = movesBetween(view.partitions, target);
-      context.logger.info({ cluster: context.cluster.id, moves: moves.length, partitions: view.partitions.length }, 'rebalancing partitions');
+      context.logger.info(
+        { cluster: context.cluster.id, moves: moves.length, partitions: view.partitions.length },
+        'rebalancing partitions',
+      );
       await admin.reassign(moves);
-      await waitFor(async () => (await admin.reassignmentsInProgress(target)) === 0, REBALANCE_TIMEOUT_MS, 'the partition moves to finish');
+      await waitFor(
+        async () => (await admin.reassignmentsInProgress(target)) === 0,
+        REBALANCE_TIMEOUT_MS,
+        'the partition moves to finish',
+      );
       await waitFor(
         async () => {
           const now = await admin.describe();
-          return now.partitions.every((p) => p.leader === p.replicas[0] && p.replicas.every((id) => wanted.includes(id)));
+          return now.partitions.every(
+            (p) => p.leader === p.replicas[0] && p.replicas.every((id) => wanted.includes(id)),
+          );
         },
         REBALANCE_TIMEOUT_MS,
         'preferred leaders to lead',
@@ -191,24 +231,36 @@ export const STEPS: Record<string, Step> = {
 
   /** Grows volumes to their target sizes (all of them, or the brokers an auto-expansion names). */
   async 'grow-volumes'(context) {
-    const targets = (context.operation.targetInfo.volumes as { brokerId: number; sizeGiB: number }[] | undefined) ?? null;
-    const brokers = new Map((await context.repository.nodes(context.cluster.id, 'broker')).map((b) => [b.nodeIndex, b]));
+    const targets =
+      (context.operation.targetInfo.volumes as { brokerId: number; sizeGiB: number }[] | undefined) ?? null;
+    const brokers = new Map(
+      (await context.repository.nodes(context.cluster.id, 'broker')).map((b) => [b.nodeIndex, b]),
+    );
     for (const volume of await context.repository.volumes(context.cluster.id)) {
-      const size = targets ? targets.find((t) => t.brokerId === volume.brokerId)?.sizeGiB : Number(context.operation.targetInfo.volumeSizeGiB);
+      const size = targets
+        ? targets.find((t) => t.brokerId === volume.brokerId)?.sizeGiB
+        : Number(context.operation.targetInfo.volumeSizeGiB);
       if (size === undefined || size <= volume.sizeGiB) continue;
       await context.provider.resizeVolume(context.cluster, volume, brokers.get(volume.brokerId)!, size);
       await context.repository.updateVolume(volume.id, { sizeGiB: size, lastExpandedAt: new Date() });
-      context.logger.info({ cluster: context.cluster.id, broker: volume.brokerId, from: volume.sizeGiB, to: size }, 'volume grown');
+      context.logger.info(
+        { cluster: context.cluster.id, broker: volume.brokerId, from: volume.sizeGiB, to: size },
+        'volume grown',
+      );
     }
   },
 
   /** A rolling reboot of one broker: a clean stop (leadership moved off first), then a start. */
   async 'restart-broker'(context) {
     const brokerId = Number(context.operation.targetInfo.brokerId);
-    const node = (await context.repository.nodes(context.cluster.id, 'broker')).find((b) => b.nodeIndex === brokerId);
+    const node = (await context.repository.nodes(context.cluster.id, 'broker')).find(
+      (b) => b.nodeIndex === brokerId,
+    );
     if (!node) throw new Error(`broker ${brokerId} does not exist`);
     const coordinators = await context.repository.nodes(context.cluster.id, 'coordinator');
-    const volume = (await context.repository.volumes(context.cluster.id)).find((v) => v.brokerId === brokerId)!;
+    const volume = (await context.repository.volumes(context.cluster.id)).find(
+      (v) => v.brokerId === brokerId,
+    )!;
     // Run again after a crash, it reboots the broker once more: the cluster ends the same.
     await context.provider.stopNode(context.cluster, node, 'graceful');
     const ref = await context.provider.startBroker(context.cluster, node, volume, coordinators);
@@ -220,16 +272,32 @@ export const STEPS: Record<string, Step> = {
     const coordinators = await context.repository.nodes(context.cluster.id, 'coordinator');
     for (const node of coordinators) {
       if (await context.provider.isRunning(context.cluster, node)) continue;
-      context.logger.warn({ cluster: context.cluster.id, coordinator: node.nodeIndex }, 'replacing a failed coordinator');
-      await context.repository.updateNode(node.id, { state: 'RUNNING', providerRef: await context.provider.startCoordinator(context.cluster, node, coordinators) });
-    }
-    const volumes = new Map((await context.repository.volumes(context.cluster.id)).map((v) => [v.brokerId, v]));
-    for (const node of await context.repository.nodes(context.cluster.id, 'broker')) {
-      if (await context.provider.isRunning(context.cluster, node)) continue;
-      context.logger.warn({ cluster: context.cluster.id, broker: node.nodeIndex }, 'replacing a failed broker');
+      context.logger.warn(
+        { cluster: context.cluster.id, coordinator: node.nodeIndex },
+        'replacing a failed coordinator',
+      );
       await context.repository.updateNode(node.id, {
         state: 'RUNNING',
-        providerRef: await context.provider.startBroker(context.cluster, node, volumes.get(node.nodeIndex)!, coordinators),
+        providerRef: await context.provider.startCoordinator(context.cluster, node, coordinators),
+      });
+    }
+    const volumes = new Map(
+      (await context.repository.volumes(context.cluster.id)).map((v) => [v.brokerId, v]),
+    );
+    for (const node of await context.repository.nodes(context.cluster.id, 'broker')) {
+      if (await context.provider.isRunning(context.cluster, node)) continue;
+      context.logger.warn(
+        { cluster: context.cluster.id, broker: node.nodeIndex },
+        'replacing a failed broker',
+      );
+      await context.repository.updateNode(node.id, {
+        state: 'RUNNING',
+        providerRef: await context.provider.startBroker(
+          context.cluster,
+          node,
+          volumes.get(node.nodeIndex)!,
+          coordinators,
+        ),
       });
     }
   },

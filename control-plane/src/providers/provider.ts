@@ -19,8 +19,17 @@ export interface NodeProvider {
   prepareCluster(cluster: Cluster): Promise<Cluster>;
   /** The address of a node of a prepared cluster. */
   nodeAddress(cluster: Cluster, role: NodeRole, index: number): NodeAddress;
-  startCoordinator(cluster: Cluster, node: ClusterNode, coordinators: readonly ClusterNode[]): Promise<string>;
-  startBroker(cluster: Cluster, node: ClusterNode, volume: ClusterVolume, coordinators: readonly ClusterNode[]): Promise<string>;
+  startCoordinator(
+    cluster: Cluster,
+    node: ClusterNode,
+    coordinators: readonly ClusterNode[],
+  ): Promise<string>;
+  startBroker(
+    cluster: Cluster,
+    node: ClusterNode,
+    volume: ClusterVolume,
+    coordinators: readonly ClusterNode[],
+  ): Promise<string>;
   /** Stops a node: `graceful` lets a broker hand its leaderships over first. */
   stopNode(cluster: Cluster, node: ClusterNode, mode: 'graceful' | 'kill'): Promise<void>;
   isRunning(cluster: Cluster, node: ClusterNode): Promise<boolean>;

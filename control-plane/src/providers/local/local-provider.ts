@@ -3,7 +3,15 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { GIB, brokerCount, type Cluster, type ClusterNode, type ClusterVolume, type NodeRole } from '../../clusters/cluster-model.js';
+import {
+  GIB,
+  brokerCount,
+  type Cluster,
+  type ClusterNode,
+  type ClusterVolume,
+  type NodeRole,
+} from '../../clusters/cluster-model.js';
+import { replicationDefaults } from '../../clusters/broker-configuration.js';
 import type { NodeAddress, NodeProvider } from '../provider.js';
 import { allocatePortBlock, brokerPorts, coordinatorPorts } from './ports.js';
 import { LOCAL_NODE_TYPES } from './resource-profiles.js';
@@ -61,7 +69,11 @@ export class LocalProvider implements NodeProvider {
     return { host: '127.0.0.1', port: ports.kafka, adminPort: ports.admin, peerPort: null };
   }
 
-  async startCoordinator(cluster: Cluster, node: ClusterNode, coordinators: readonly ClusterNode[]): Promise<string> {
+  async startCoordinator(
+    cluster: Cluster,
+    node: ClusterNode,
+    coordinators: readonly ClusterNode[],
+  ): Promise<string> {
     const dir = this.nodeDir(cluster, 'coordinator', node.nodeIndex);
     const running = this.runningPid(dir);
     if (running) return `pid:${running}`;
@@ -69,28 +81,48 @@ export class LocalProvider implements NodeProvider {
     const dataDir = join(dir, 'data');
     const initial = coordinators.map((c) => `${memberName(c)}=http://${c.host}:${c.peerPort}`).join(',');
     const args = [
-      '--name', memberName(node),
-      '--data-dir', dataDir,
-      '--listen-client-urls', `http://${node.host}:${node.port}`,
-      '--advertise-client-urls', `http://${node.host}:${node.port}`,
-      '--listen-peer-urls', `http://${node.host}:${node.peerPort}`,
-      '--initial-advertise-peer-urls', `http://${node.host}:${node.peerPort}`,
-      '--initial-cluster', initial,
-      '--initial-cluster-token', cluster.id,
-      '--initial-cluster-state', existsSync(dataDir) ? 'existing' : 'new',
-      '--heartbeat-interval', '100',
-      '--election-timeout', '1000',
-      '--log-level', 'warn',
+      '--name',
+      memberName(node),
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      `http://${node.host}:${node.port}`,
+      '--advertise-client-urls',
+      `http://${node.host}:${node.port}`,
+      '--listen-peer-urls',
+      `http://${node.host}:${node.peerPort}`,
+      '--initial-advertise-peer-urls',
+      `http://${node.host}:${node.peerPort}`,
+      '--initial-cluster',
+      initial,
+      '--initial-cluster-token',
+      cluster.id,
+      '--initial-cluster-state',
+      existsSync(dataDir) ? 'existing' : 'new',
+      '--heartbeat-interval',
+      '100',
+      '--election-timeout',
+      '1000',
+      '--log-level',
+      'warn',
     ];
     return `pid:${this.spawnDetached(dir, 'etcd', args)}`;
   }
 
-  async startBroker(cluster: Cluster, node: ClusterNode, volume: ClusterVolume, coordinators: readonly ClusterNode[]): Promise<string> {
+  async startBroker(
+    cluster: Cluster,
+    node: ClusterNode,
+    volume: ClusterVolume,
+    coordinators: readonly ClusterNode[],
+  ): Promise<string> {
     const dir = this.nodeDir(cluster, 'broker', node.nodeIndex);
     const running = this.runningPid(dir);
     if (running) return `pid:${running}`;
     mkdirSync(join(dir, 'data'), { recursive: true });
-    writeFileSync(join(dir, 'server.properties'), this.brokerProperties(cluster, node, volume.sizeGiB, coordinators));
+    writeFileSync(
+      join(dir, 'server.properties'),
+      this.brokerProperties(cluster, node, volume.sizeGiB, coordinators),
+    );
     const heap = LOCAL_NODE_TYPES[cluster.nodeType]?.heapMiB ?? 512;
     const args = [`--max-old-space-size=${heap}`, brokerBin(), join(dir, 'server.properties')];
     return `pid:${this.spawnDetached(dir, process.execPath, args)}`;
@@ -101,9 +133,18 @@ export class LocalProvider implements NodeProvider {
    * defaults a managed cluster runs with (as MSK's: three replicas and two in sync on three zones,
    * two and one on two), then the cluster's own configuration on top.
    */
-  private brokerProperties(cluster: Cluster, node: ClusterNode, sizeGiB: number, coordinators: readonly ClusterNode[]): string {
+  private brokerProperties(
+    cluster: Cluster,
+    node: ClusterNode,
+    sizeGiB: number,
+    coordinators: readonly ClusterNode[],
+  ): string {
     const dir = this.nodeDir(cluster, 'broker', node.nodeIndex);
-    const threeZones = cluster.zones.length >= 3;
+    const replication = replicationDefaults(
+      cluster.zones.length,
+      brokerCount(cluster),
+      cluster.configuration,
+    );
     const properties: Record<string, string | number> = {
       'node.id': node.nodeIndex,
       'broker.rack': node.zone,
@@ -114,13 +155,17 @@ export class LocalProvider implements NodeProvider {
       'log.dirs.capacity.bytes': sizeGiB * GIB,
       'coordinator.endpoints': coordinators.map((c) => `http://${c.host}:${c.port}`).join(','),
       'cluster.id': cluster.id,
-      'default.replication.factor': Math.min(threeZones ? 3 : 2, brokerCount(cluster)),
-      'min.insync.replicas': threeZones ? 2 : 1,
+      'default.replication.factor': replication.replicationFactor,
+      'min.insync.replicas': replication.minInSyncReplicas,
       'offsets.topic.replication.factor': Math.min(3, brokerCount(cluster)),
       'leader.imbalance.check.interval.seconds': 10,
       ...cluster.configuration,
     };
-    return Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+    return (
+      Object.entries(properties)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n'
+    );
   }
 
   private spawnDetached(dir: string, command: string, args: string[]): number {
@@ -182,11 +227,19 @@ export class LocalProvider implements NodeProvider {
     return this.runningPid(this.nodeDir(cluster, node.role, node.nodeIndex)) !== undefined;
   }
 
-  async resizeVolume(cluster: Cluster, volume: ClusterVolume, broker: ClusterNode, sizeGiB: number): Promise<void> {
+  async resizeVolume(
+    cluster: Cluster,
+    volume: ClusterVolume,
+    broker: ClusterNode,
+    sizeGiB: number,
+  ): Promise<void> {
     const dir = this.nodeDir(cluster, 'broker', volume.brokerId);
     const propertiesFile = join(dir, 'server.properties');
     if (existsSync(propertiesFile)) {
-      const text = readFileSync(propertiesFile, 'utf8').replace(/^log\.dirs\.capacity\.bytes=.*$/m, `log.dirs.capacity.bytes=${sizeGiB * GIB}`);
+      const text = readFileSync(propertiesFile, 'utf8').replace(
+        /^log\.dirs\.capacity\.bytes=.*$/m,
+        `log.dirs.capacity.bytes=${sizeGiB * GIB}`,
+      );
       writeFileSync(propertiesFile, text);
     }
     if (!this.runningPid(dir)) return; // it starts with the new size
@@ -195,7 +248,10 @@ export class LocalProvider implements NodeProvider {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ bytes: sizeGiB * GIB }),
     });
-    if (!response.ok) throw new Error(`broker ${volume.brokerId} refused the new capacity: ${response.status} ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(
+        `broker ${volume.brokerId} refused the new capacity: ${response.status} ${await response.text()}`,
+      );
   }
 
   async releaseBroker(cluster: Cluster, brokerId: number): Promise<void> {

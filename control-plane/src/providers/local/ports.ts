@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 /** Ports of one cluster: coordinators at +0..5, brokers from +10 (two each: Kafka, admin). */
 export const PORT_BLOCK_SIZE = 100;
 const FIRST_BLOCK = 20_000;
-const LAST_BLOCK = 60_000;
+// Below Linux's ephemeral range (32768 and up), so clients' own ports never take a cluster's.
+const LAST_BLOCK = 32_700;
 export const MAX_LOCAL_BROKERS = (PORT_BLOCK_SIZE - 10) / 2;
 
 export function coordinatorPorts(base: number, index: number): { client: number; peer: number } {
@@ -24,7 +25,9 @@ function isFree(port: number): Promise<boolean> {
 
 /** A block of ports, clear of other clusters' blocks, whose ports are all free right now. */
 export async function allocatePortBlock(taken: ReadonlySet<number>): Promise<number> {
-  const start = FIRST_BLOCK + PORT_BLOCK_SIZE * Math.floor(Math.random() * ((LAST_BLOCK - FIRST_BLOCK) / PORT_BLOCK_SIZE));
+  const start =
+    FIRST_BLOCK +
+    PORT_BLOCK_SIZE * Math.floor(Math.random() * ((LAST_BLOCK - FIRST_BLOCK) / PORT_BLOCK_SIZE));
   for (let base = start, tries = 0; tries < (LAST_BLOCK - FIRST_BLOCK) / PORT_BLOCK_SIZE; tries++) {
     if (!taken.has(base)) {
       const ports = Array.from({ length: PORT_BLOCK_SIZE }, (_, i) => base + i);
