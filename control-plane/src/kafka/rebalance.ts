@@ -55,26 +55,32 @@ export function balancedAssignment(
     }
   });
 
-  // Even out replica counts: move one replica at a time from the most to the least loaded broker.
-  for (let guard = 0; guard < 100_000; guard++) {
+  // Even out replica counts: move one replica at a time from a more to a less loaded broker (two
+  // or more apart), the most loaded first; zones decide which pairs can trade.
+  const moveOne = (): boolean => {
     const order = byLoad();
-    const least = order[0]!;
-    const most = order.at(-1)!;
-    if (load.get(most)! - load.get(least)! <= 1) break;
-    const movable = result.find(
-      (p) =>
-        p.replicas.includes(most) &&
-        fits(
-          p.replicas.filter((id) => id !== most),
-          least,
-          p.replicas.length,
-        ),
-    );
-    if (!movable) break;
-    movable.replicas[movable.replicas.indexOf(most)] = least;
-    load.set(most, load.get(most)! - 1);
-    load.set(least, load.get(least)! + 1);
-  }
+    for (const most of [...order].reverse()) {
+      for (const least of order) {
+        if (load.get(most)! - load.get(least)! <= 1) break;
+        const movable = result.find(
+          (p) =>
+            p.replicas.includes(most) &&
+            fits(
+              p.replicas.filter((id) => id !== most),
+              least,
+              p.replicas.length,
+            ),
+        );
+        if (!movable) continue;
+        movable.replicas[movable.replicas.indexOf(most)] = least;
+        load.set(most, load.get(most)! - 1);
+        load.set(least, load.get(least)! + 1);
+        return true;
+      }
+    }
+    return false;
+  };
+  while (moveOne());
 
   // Preferred leaders: each partition's first replica is its least-leading replica so far.
   const leaders = new Map(ids.map((id) => [id, 0]));
