@@ -37,7 +37,9 @@ export class EnvironmentError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
-  const parsed = Environment.safeParse(env);
+  // A variable set to nothing (`STRATA_DATABASE_URL= npm start`) counts as not set.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = Environment.safeParse(set);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new EnvironmentError(`${issue.path.join('.')}: ${issue.message}`);

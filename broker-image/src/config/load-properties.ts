@@ -10,6 +10,8 @@ const CONTROL_PLANE_VARIABLES = new Set([
   'STRATA_STATE_DIR',
   'STRATA_API_KEY',
   'STRATA_LOG_LEVEL',
+  'STRATA_MONITOR_INTERVAL_MS',
+  'STRATA_BROKER_LOG_LEVEL',
 ]);
 
 /** `STRATA_LOG_RETENTION_MS` → `log.retention.ms`; a double underscore stands for an underscore. */

@@ -157,24 +157,19 @@ export class ClusterService {
           'targetBrokerCount',
           'no broker is running to check a scale-in',
         );
-      const admin = new ClusterAdmin(bootstrapServers(brokers));
-      try {
-        const view = await admin.describe().catch((error: unknown) => {
-          throw new ClusterError(
-            'unavailable',
-            'targetBrokerCount',
-            `the cluster's topics could not be read to check a scale-in: ${(error as Error).message}`,
-          );
-        });
-        const needed = Math.max(0, ...view.partitions.map((p) => p.replicas.length));
-        if (target < needed) {
-          throw invalid(
-            'targetBrokerCount',
-            `topics have ${needed} replicas per partition: at least ${needed} brokers are needed`,
-          );
-        }
-      } finally {
-        await admin.close();
+      const view = await new ClusterAdmin(bootstrapServers(brokers)).describe().catch((error: unknown) => {
+        throw new ClusterError(
+          'unavailable',
+          'targetBrokerCount',
+          `the cluster's topics could not be read to check a scale-in: ${(error as Error).message}`,
+        );
+      });
+      const needed = Math.max(0, ...view.partitions.map((p) => p.replicas.length));
+      if (target < needed) {
+        throw invalid(
+          'targetBrokerCount',
+          `topics have ${needed} replicas per partition: at least ${needed} brokers are needed`,
+        );
       }
     }
     const plan = target > current ? PLANS.scaleOut : PLANS.scaleIn;

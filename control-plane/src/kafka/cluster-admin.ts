@@ -1,10 +1,13 @@
 import {
-  Admin,
   Connection,
   alterPartitionReassignmentsV0,
   listPartitionReassignmentsV0,
+  metadataV12,
 } from '@platformatic/kafka';
+import { electLeadersV2 } from './elect-leaders.js';
 import type { PartitionReplicas } from './rebalance.js';
+
+const ELECTION_NOT_NEEDED = 84;
 
 export interface PartitionView extends PartitionReplicas {
   readonly leader: number;
@@ -23,34 +26,31 @@ function hostPort(address: string): [string, number] {
 
 /**
  * The control plane's view of a running cluster through the Kafka protocol, with an ordinary
- * Kafka client library: brokers and partitions (Metadata), and partition moves
- * (AlterPartitionReassignments, ListPartitionReassignments — what kafka-reassign-partitions uses).
+ * Kafka client library's connections and requests: brokers and partitions (Metadata), partition
+ * moves (AlterPartitionReassignments, ListPartitionReassignments — what kafka-reassign-partitions
+ * uses) and preferred-leader elections. Each request takes its own connection to the first
+ * bootstrap broker that answers, so there is nothing to close.
  */
 export class ClusterAdmin {
-  private readonly admin: Admin;
+  constructor(private readonly bootstrap: readonly string[]) {}
 
-  constructor(private readonly bootstrap: readonly string[]) {
-    this.admin = new Admin({
-      clientId: 'strata-control-plane',
-      bootstrapBrokers: [...bootstrap],
-      retries: 2,
-      timeout: 10_000,
-    });
-  }
-
+  /** Brokers and every partition, internal topics (__consumer_offsets) included. */
   async describe(): Promise<ClusterView> {
-    const topics = await this.admin.listTopics({ includeInternals: true });
-    const metadata = await this.admin.metadata({ topics, forceUpdate: true });
+    const metadata = await this.withConnection((c) => metadataV12.api.async(c, null, false, false));
     const partitions: PartitionView[] = [];
-    for (const [topic, t] of metadata.topics) {
-      t.partitions.forEach((p, partition) =>
-        partitions.push({ topic, partition, leader: p.leader, replicas: [...p.replicas], isr: [...p.isr] }),
-      );
+    for (const t of metadata.topics) {
+      if (t.errorCode !== 0 || !t.name) continue;
+      for (const p of t.partitions) {
+        partitions.push({
+          topic: t.name,
+          partition: p.partitionIndex,
+          leader: p.leaderId,
+          replicas: [...p.replicaNodes],
+          isr: [...p.isrNodes],
+        });
+      }
     }
-    return {
-      brokers: [...metadata.brokers].map(([id, b]) => ({ id, rack: b.rack ?? null })),
-      partitions,
-    };
+    return { brokers: metadata.brokers.map((b) => ({ id: b.nodeId, rack: b.rack ?? null })), partitions };
   }
 
   private async withConnection<T>(use: (connection: Connection) => Promise<T>): Promise<T> {
@@ -108,7 +108,16 @@ export class ClusterAdmin {
     return response.topics.reduce((n, t) => n + t.partitions.length, 0);
   }
 
-  async close(): Promise<void> {
-    await this.admin.close().catch(() => undefined);
+  /**
+   * Asks for preferred-leader elections: each partition's first replica leads where it is in sync.
+   * Returns how many partitions could not be handed over yet (their preferred replica lags).
+   */
+  async electPreferredLeaders(partitions: readonly PartitionReplicas[]): Promise<number> {
+    if (partitions.length === 0) return 0;
+    const byTopic = new Map<string, number[]>();
+    for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    const topics = [...byTopic].map(([topic, list]) => ({ topic, partitions: list }));
+    const response = await this.withConnection((c) => electLeadersV2.async(c, topics, 30_000));
+    return response.results.filter((r) => r.errorCode !== 0 && r.errorCode !== ELECTION_NOT_NEEDED).length;
   }
 }

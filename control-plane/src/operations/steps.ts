@@ -38,16 +38,8 @@ export function bootstrapServers(brokers: readonly ClusterNode[]): string[] {
   return brokers.map((b) => `${b.host}:${b.port}`);
 }
 
-async function withAdmin<T>(
-  brokers: readonly ClusterNode[],
-  use: (admin: ClusterAdmin) => Promise<T>,
-): Promise<T> {
-  const admin = new ClusterAdmin(bootstrapServers(brokers));
-  try {
-    return await use(admin);
-  } finally {
-    await admin.close();
-  }
+function adminOf(brokers: readonly ClusterNode[]): ClusterAdmin {
+  return new ClusterAdmin(bootstrapServers(brokers));
 }
 
 /** Records nodes and volumes for the coordinators and the target brokers (ports from the provider). */
@@ -98,7 +90,7 @@ async function brokersReady(brokers: readonly ClusterNode[], expected: readonly 
     }
   }
   try {
-    const view = await withAdmin(brokers, (admin) => admin.describe());
+    const view = await adminOf(brokers).describe();
     const registered = new Set(view.brokers.map((b) => b.id));
     return expected.every((id) => registered.has(id));
   } catch {
@@ -177,35 +169,36 @@ export const STEPS: Record<string, Step> = {
     const brokers = (await context.repository.nodes(context.cluster.id, 'broker')).filter((b) =>
       wanted.includes(b.nodeIndex),
     );
-    await withAdmin(brokers, async (admin) => {
-      const view = await admin.describe();
-      const placement = wanted.map((id) => ({
-        id,
-        rack: view.brokers.find((b) => b.id === id)?.rack ?? zoneOfBroker(context.cluster.zones, id),
-      }));
-      const target = balancedAssignment(view.partitions, placement);
-      const moves = movesBetween(view.partitions, target);
-      context.logger.info(
-        { cluster: context.cluster.id, moves: moves.length, partitions: view.partitions.length },
-        'rebalancing partitions',
-      );
-      await admin.reassign(moves);
-      await waitFor(
-        async () => (await admin.reassignmentsInProgress(target)) === 0,
-        REBALANCE_TIMEOUT_MS,
-        'the partition moves to finish',
-      );
-      await waitFor(
-        async () => {
-          const now = await admin.describe();
-          return now.partitions.every(
-            (p) => p.leader === p.replicas[0] && p.replicas.every((id) => wanted.includes(id)),
-          );
-        },
-        REBALANCE_TIMEOUT_MS,
-        'preferred leaders to lead',
-      );
-    });
+    const admin = adminOf(brokers);
+    const view = await admin.describe();
+    const placement = wanted.map((id) => ({
+      id,
+      rack: view.brokers.find((b) => b.id === id)?.rack ?? zoneOfBroker(context.cluster.zones, id),
+    }));
+    const target = balancedAssignment(view.partitions, placement);
+    const moves = movesBetween(view.partitions, target);
+    context.logger.info(
+      { cluster: context.cluster.id, moves: moves.length, partitions: view.partitions.length },
+      'rebalancing partitions',
+    );
+    await admin.reassign(moves);
+    await waitFor(
+      async () => (await admin.reassignmentsInProgress(target)) === 0,
+      REBALANCE_TIMEOUT_MS,
+      'the partition moves to finish',
+    );
+    await waitFor(
+      async () => {
+        const now = await admin.describe();
+        const misled = now.partitions.filter((p) => p.leader !== p.replicas[0]);
+        if (misled.length > 0) await admin.electPreferredLeaders(misled);
+        return (
+          misled.length === 0 && now.partitions.every((p) => p.replicas.every((id) => wanted.includes(id)))
+        );
+      },
+      REBALANCE_TIMEOUT_MS,
+      'preferred leaders to lead',
+    );
   },
 
   async 'stop-removed-brokers'(context) {

@@ -6,15 +6,11 @@ import { ControlPlane } from '../../../control-plane/src/control-plane.js';
 import { openDatabase, type Database } from '../../../control-plane/src/db/database.js';
 import { PostgresServer } from '../../support/postgres-server.js';
 import { tempDir } from '../../support/temp-dir.js';
+import { apiRequest, type ApiResponse, type RequestOptions } from './api-request.js';
+
+export type { ApiResponse } from './api-request.js';
 
 export const API_KEY = 'test-admin-key-0123456789';
-
-export interface ApiResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies are checked field by field
-  readonly body: any;
-}
 
 /**
  * The control plane's API on real HTTP (port 0) over a real database — SQLite in a temp dir, or
@@ -59,26 +55,8 @@ export class ControlPlaneApi {
     });
   }
 
-  async request(
-    method: string,
-    path: string,
-    options: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> } = {},
-  ): Promise<ApiResponse> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.key !== null) headers.authorization = `Bearer ${options.key ?? API_KEY}`;
-    let body: string | undefined;
-    if (options.body !== undefined || options.rawBody !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = options.rawBody ?? JSON.stringify(options.body);
-    }
-    const response = await fetch(`${this.controlPlane.url}${path}`, { method, headers, body });
-    const text = await response.text();
-    const type = response.headers.get('content-type') ?? '';
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: type.includes('json') ? JSON.parse(text) : text,
-    };
+  request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
+    return apiRequest(this.controlPlane.url, API_KEY, method, path, options);
   }
 
   async stop(): Promise<void> {

@@ -174,7 +174,7 @@ export class LocalProvider implements NodeProvider {
       const child = spawn(command, args, {
         detached: true,
         stdio: ['ignore', log, log],
-        env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_BROKER_LOG_LEVEL ?? 'info' },
+        env: nodeEnvironment(),
       });
       child.unref();
       writeFileSync(join(dir, 'pid'), String(child.pid));
@@ -261,6 +261,17 @@ export class LocalProvider implements NodeProvider {
   async releaseCluster(cluster: Cluster): Promise<void> {
     rmSync(this.clusterDir(cluster), { recursive: true, force: true });
   }
+}
+
+/**
+ * The environment of a node process: the control plane's, without its own settings (a broker
+ * reads STRATA_* variables as broker settings, etcd reads ETCD_*), with the broker log level.
+ */
+function nodeEnvironment(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(STRATA|ETCD)_/.test(name)),
+  );
+  return { ...env, STRATA_LOG_LEVEL: process.env.STRATA_BROKER_LOG_LEVEL ?? 'info' };
 }
 
 function memberName(node: ClusterNode): string {
