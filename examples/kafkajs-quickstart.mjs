@@ -1,11 +1,11 @@
 // Produce three records and read them back in a consumer group, with kafkajs.
-// Run against `npm start`: node examples/kafkajs-quickstart.mjs
+// Run against `npm run broker` (or BOOTSTRAP=<a cluster's bootstrap brokers>): node examples/kafkajs-quickstart.mjs
 import kafkajs from 'kafkajs';
 
 const { Kafka, logLevel } = kafkajs;
 const kafka = new Kafka({
   clientId: 'quickstart',
-  brokers: [process.env.BOOTSTRAP ?? '127.0.0.1:9092'],
+  brokers: (process.env.BOOTSTRAP ?? '127.0.0.1:9092').split(','),
   logLevel: logLevel.ERROR,
 });
 

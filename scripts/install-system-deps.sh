@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs: kcat (librdkafka's CLI), etcd (the
-# coordinator quorum of a cluster), a JDK and Maven (Kafka's Java client and tools come from Maven
-# Central), and the headers node-rdkafka builds librdkafka against. Run as root or with sudo.
+# Installs the Debian packages Strata and its tests need: etcd (the coordinator quorum of a
+# cluster), kcat (librdkafka's CLI), curl and jq (the README's walk-through), PostgreSQL (the
+# control plane's production database, tested alongside SQLite), a JDK and Maven (Kafka's Java
+# client and tools come from Maven Central), and the headers node-rdkafka builds librdkafka
+# against. Run as root or with sudo.
 set -euo pipefail
 
 packages=(
   kcat
   etcd-server
   curl
+  jq
+  postgresql
   openjdk-17-jdk-headless
   maven
   build-essential

@@ -5,12 +5,20 @@ import { advertisedApis } from '../../broker-image/src/broker/handlers/api-versi
 import { brokerHandlers } from '../../broker-image/src/broker/handlers/index.js';
 import { BrokerProcess } from '../support/broker-process.js';
 import { runCommand } from '../support/run-command.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { tempDir } from '../support/temp-dir.js';
+import { waitUntil } from '../support/wait-until.js';
+import {
+  ControlPlaneProcess,
+  E2E_API_KEY,
+  killProcessesUnder,
+  processesUnder,
+} from '../control-plane/support/control-plane-process.js';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The README's examples, run as written against a fresh broker (its address swapped in). */
+/** The README's examples, run as written against a fresh broker or control plane (their addresses swapped in). */
 const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 const CONFIG = fileURLToPath(new URL('../../config/server.properties', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/kafkajs-quickstart.mjs', import.meta.url));
@@ -39,7 +47,7 @@ afterAll(async () => broker?.destroy());
 
 describe('README', () => {
   it('runs the kcat session as written', async () => {
-    const commands = codeBlockAfter('## Try it with kcat').trim().split('\n');
+    const commands = codeBlockAfter('### Try it with kcat').trim().split('\n');
     const outputs: string[] = [];
     for (const command of commands) {
       const result = await runCommand(
@@ -77,6 +85,44 @@ describe('README', () => {
       'user-1 signed up',
       'user-2 signed up',
     ]);
+  });
+
+  it('runs the control plane walk-through as written', { timeout: 300_000 }, async () => {
+    const script = codeBlockAfter('## Create a cluster');
+    const state = tempDir('strata-readme-control-plane-');
+    const controlPlane = await ControlPlaneProcess.start(state.path);
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    try {
+      const result = await runCommand(
+        'bash',
+        [
+          '-c',
+          `set -euo pipefail\ncd ${root}\n${script.replaceAll('http://127.0.0.1:8080', controlPlane.url)}`,
+        ],
+        { env: { STRATA_API_KEY: E2E_API_KEY }, timeoutMs: 240_000 },
+      );
+      expect(result.code, `${result.stdout}\n${result.stderr}\n${controlPlane.process.tail()}`).toBe(0);
+      const lines = result.stdout.trim().split('\n');
+      expect(lines.slice(0, 2)).toEqual(['one', 'two']);
+      expect(
+        lines
+          .slice(2, 5)
+          .map((l) => l.replace(/^partition \d+ offset \d+: /, ''))
+          .sort(),
+      ).toEqual(['user-1 logged in', 'user-1 signed up', 'user-2 signed up']);
+      expect(lines.slice(5)).toEqual(['UPDATE_BROKER_COUNT', ' 6 brokers:', 'DELETING']);
+      // The deletion finishes: no process and no data of the cluster are left.
+      await waitUntil(
+        async () => (await controlPlane.request('GET', '/v1/clusters')).body.clusters.length === 0,
+        'the cluster to be deleted',
+      );
+      expect(processesUnder(state.path)).toEqual([]);
+      expect(readdirSync(join(state.path, 'clusters'))).toEqual([]);
+    } finally {
+      await controlPlane.kill();
+      killProcessesUnder(state.path);
+      state.cleanup();
+    }
   });
 
   it('runs the local cluster session as written', async () => {
