@@ -12,6 +12,8 @@ export interface AdminSources {
    * takes effect at once, with no restart. Returns false when the capacity is the device's own.
    */
   setCapacity(bytes: number): boolean;
+  /** The replica fetchers: which leader each follows, for which partitions, and how it fares. */
+  replication(): unknown;
 }
 
 /**
@@ -49,7 +51,9 @@ export class AdminServer {
         return;
       }
       if (!this.sources.setCapacity(bytes)) {
-        res.writeHead(409, { 'content-type': 'text/plain' }).end('the capacity is the device\'s own: grow the device\n');
+        res
+          .writeHead(409, { 'content-type': 'text/plain' })
+          .end("the capacity is the device's own: grow the device\n");
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.sources.storage()));
@@ -79,6 +83,11 @@ export class AdminServer {
         res
           .writeHead(200, { 'content-type': 'application/json' })
           .end(JSON.stringify(this.sources.storage()));
+        return;
+      case '/replication':
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(this.sources.replication()));
         return;
       default:
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

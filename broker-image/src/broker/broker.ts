@@ -157,6 +157,7 @@ export class Broker {
       metrics: this.metrics,
       isReady: () => this.ready,
       storage: () => ({ nodeId: config.nodeId, logDirs: this.logManager.diskUsage() }),
+      replication: () => ({ nodeId: config.nodeId, fetchers: this.fetchers.describe() }),
       setCapacity: (bytes) => {
         const changed = this.logManager.setCapacity(bytes);
         if (changed) this.logger.info({ bytes }, 'data volume capacity changed');
@@ -225,6 +226,8 @@ export class Broker {
         this.applyTopic(change.topic);
         return;
       case 'topic-deleted':
+        for (const p of change.topic.partitions)
+          this.fetchers.unfollow(`${change.topic.name}-${p.partition}`);
         this.replicaManager.removeTopic(change.topic);
         this.logManager.checkpointRecoveryPoints();
         void this.groups.onTopicsDeleted(new Set([change.topic.name]));
@@ -273,6 +276,7 @@ export class Broker {
   private async moveLeadershipAway(): Promise<void> {
     const alive = new Set(this.metadata.brokers().map((b) => b.nodeId));
     alive.delete(this.config.nodeId);
+    let handedOver = 0;
     for (const topic of this.metadata.topics()) {
       for (const state of topic.partitions) {
         if (!state.replicas.includes(this.config.nodeId)) continue;
@@ -288,6 +292,7 @@ export class Broker {
         if (!next) continue;
         try {
           await this.metadata.updatePartition(topic.name, next, state.partitionEpoch);
+          if (next.leader !== state.leader) handedOver++;
         } catch (error) {
           this.logger.warn(
             { err: error, topic: topic.name, partition: state.partition },
@@ -296,6 +301,7 @@ export class Broker {
         }
       }
     }
+    this.logger.info({ leaderships: handedOver }, 'controlled shutdown: leaderships handed over');
   }
 
   private schedulePeriodicWork(): void {

@@ -33,6 +33,10 @@ class ReplicaFetcher {
   readonly partitions = new Map<string, Partition>();
   private stopped = false;
   private wake: (() => void) | undefined;
+  private lastFailure: string | undefined;
+  private fetches = 0;
+  private inFlightSince: number | undefined;
+  private lastResponseAt: number | undefined;
   private readonly client: BrokerClient;
 
   constructor(
@@ -43,6 +47,19 @@ class ReplicaFetcher {
       leader.endpoints.find((e) => e.listener === options.interBrokerListener) ?? leader.endpoints[0]!;
     this.client = new BrokerClient(endpoint.host, endpoint.port, `strata-replica-fetcher-${options.nodeId}`);
     void this.run();
+  }
+
+  /** What /replication on the admin endpoint shows of this fetcher. */
+  describe(): unknown {
+    return {
+      leader: this.leader.nodeId,
+      partitions: [...this.partitions.keys()].sort(),
+      fetches: this.fetches,
+      inFlightMs: this.inFlightSince === undefined ? null : this.options.clock.now() - this.inFlightSince,
+      lastResponseAt: this.lastResponseAt ?? null,
+      lastFailure: this.lastFailure ?? null,
+      stopped: this.stopped,
+    };
   }
 
   add(partition: Partition): void {
@@ -81,17 +98,33 @@ class ReplicaFetcher {
         if (backoff) await this.sleep(this.options.fetchBackoffMs);
       } catch (error) {
         if (this.stopped) return;
-        this.options.logger.debug(
+        // A new kind of failure is a warning; the same one again (a leader still down) is not news.
+        const message = (error as Error).message;
+        const level = message === this.lastFailure ? 'debug' : 'warn';
+        this.lastFailure = message;
+        this.options.logger[level](
           { err: error, leader: this.leader.nodeId },
           'replica fetch failed; backing off',
         );
         await this.sleep(this.options.fetchBackoffMs);
+        continue;
       }
+      this.lastFailure = undefined;
     }
   }
 
   /** One fetch round; true when the fetcher should back off before the next. */
   private async fetchOnce(): Promise<boolean> {
+    // A partition whose log is gone (its topic deleted) must not stall the others on this leader.
+    for (const [key, partition] of this.partitions) {
+      if (!partition.log.isDeleted) continue;
+      this.partitions.delete(key);
+      this.options.logger.warn(
+        { partition: key, leader: this.leader.nodeId },
+        'stopped following a deleted partition',
+      );
+    }
+    if (this.partitions.size === 0) return true;
     const partitions = [...this.partitions.values()];
     const byTopic = new Map<string, Partition[]>();
     for (const p of partitions) {
@@ -99,33 +132,38 @@ class ReplicaFetcher {
       list.push(p);
       byTopic.set(p.topic, list);
     }
-    const response = await this.client.request(
-      Fetch,
-      REPLICA_FETCH_VERSION,
-      {
-        replicaId: this.options.nodeId,
-        maxWaitMs: this.options.fetchWaitMaxMs,
-        minBytes: this.options.fetchMinBytes,
-        maxBytes: this.options.fetchMaxBytes,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [...byTopic].map(([topic, list]) => ({
-          topic,
-          partitions: list.map((p) => ({
-            partition: p.index,
-            currentLeaderEpoch: p.leaderEpoch,
-            fetchOffset: p.log.logEndOffset,
-            lastFetchedEpoch: p.log.leaderEpochCache.latestEpoch,
-            logStartOffset: p.log.logStartOffset,
-            partitionMaxBytes: this.options.fetchMaxBytes,
+    this.inFlightSince = this.options.clock.now();
+    this.fetches++;
+    const response = await this.client
+      .request(
+        Fetch,
+        REPLICA_FETCH_VERSION,
+        {
+          replicaId: this.options.nodeId,
+          maxWaitMs: this.options.fetchWaitMaxMs,
+          minBytes: this.options.fetchMinBytes,
+          maxBytes: this.options.fetchMaxBytes,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [...byTopic].map(([topic, list]) => ({
+            topic,
+            partitions: list.map((p) => ({
+              partition: p.index,
+              currentLeaderEpoch: p.leaderEpoch,
+              fetchOffset: p.log.logEndOffset,
+              lastFetchedEpoch: p.log.leaderEpochCache.latestEpoch,
+              logStartOffset: p.log.logStartOffset,
+              partitionMaxBytes: this.options.fetchMaxBytes,
+            })),
           })),
-        })),
-        forgottenTopicsData: [],
-        rackId: '',
-      },
-      this.options.fetchWaitMaxMs + 30_000,
-    );
+          forgottenTopicsData: [],
+          rackId: '',
+        },
+        this.options.fetchWaitMaxMs + 30_000,
+      )
+      .finally(() => (this.inFlightSince = undefined));
+    this.lastResponseAt = this.options.clock.now();
     let backoff = false;
     for (const topic of response.responses) {
       for (const data of topic.partitions) {
@@ -215,6 +253,10 @@ export class ReplicaFetcherManager {
         this.fetchers.delete(id);
       }
     }
+  }
+
+  describe(): unknown[] {
+    return [...this.fetchers.values()].map((f) => f.describe());
   }
 
   shutdown(): void {

@@ -57,6 +57,7 @@ export class PartitionLog {
   private segments: LogSegment[];
   private unflushedMessages = 0;
   private lastFlushTime: number;
+  private deleted = false;
   logStartOffset: number;
   /** Compaction: offsets below this have been cleaned (Kafka's cleaner checkpoint). */
   firstDirtyOffset = 0;
@@ -547,6 +548,12 @@ export class PartitionLog {
     for (const segment of this.segments) segment.delete();
     this.segments = [];
     this.fs.rmSync(this.dir);
+    this.deleted = true;
+  }
+
+  /** Whether this log was deleted (its topic deleted, or its replica moved away). */
+  get isDeleted(): boolean {
+    return this.deleted;
   }
 
   /**

@@ -58,6 +58,11 @@ describe('admin endpoint', () => {
     expect(storage.logDirs[0]!.usableBytes).toBe(50_000_000 - storage.logDirs[0]!.logBytes);
   });
 
+  it('shows the replica fetchers (none on a lone broker)', async () => {
+    const replication = await (await fetch(`${broker.adminUrl}/replication`)).json();
+    expect(replication).toEqual({ nodeId: 1, fetchers: [] });
+  });
+
   it('answers unknown paths with 404', async () => {
     expect((await fetch(`${broker.adminUrl}/nope`)).status).toBe(404);
   });
