@@ -10,7 +10,7 @@ import { EnvironmentError, type ControlPlaneConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { HealthMonitor } from './monitors/health-monitor.js';
 import { PeriodicTask } from './monitors/periodic-task.js';
-import { StorageMonitor } from './monitors/storage-monitor.js';
+import { StorageMonitor } from './autoscaling/storage-monitor.js';
 import { OperationWorker } from './operations/operation-worker.js';
 import { LocalProvider } from './providers/local/local-provider.js';
 import type { NodeProvider } from './providers/provider.js';

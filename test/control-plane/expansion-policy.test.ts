@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GIB } from '../../control-plane/src/clusters/cluster-model.js';
-import { plannedExpansions, type VolumeState } from '../../control-plane/src/storage/expansion-policy.js';
+import { plannedExpansions, type VolumeState } from '../../control-plane/src/autoscaling/expansion-policy.js';
 
 /** Storage auto-expansion's target tracking, on its own: when, by how much, how often. */
 

@@ -339,6 +339,33 @@ describe('a three-zone cluster on the local provider', () => {
     );
   });
 
+  it('reboots one broker: REBOOTING_BROKER, then ACTIVE, its leaderships handed over first', async () => {
+    const before = brokerPid(3);
+    const rebooting = ok(
+      await controlPlane.request('POST', `/v1/clusters/${clusterId}/reboot-broker`, {
+        body: { brokerId: 3 },
+      }),
+      202,
+    );
+    expect(rebooting.body.cluster.state).toBe('REBOOTING_BROKER');
+    await untilActive(rebooting.body.operation.id);
+    expect(brokerPid(3)).not.toBe(before);
+    const log = readFileSync(join(state.path, 'clusters', clusterId, 'broker-3', 'process.log'), 'utf8');
+    expect(log).toMatch(/controlled shutdown/i);
+    const read = await runCommand('kcat', [
+      '-b',
+      bootstrap,
+      '-C',
+      '-t',
+      'greetings',
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+    ]);
+    expect(read.stdout.trim().split('\n')).toHaveLength(50);
+  });
+
   it('refuses a scale-in below the replication factor of a topic', async () => {
     const admin = kafka().admin();
     await admin.connect();

@@ -4,7 +4,7 @@ import type { ClusterRepository } from '../clusters/cluster-repository.js';
 import { stateDuring, type Cluster } from '../clusters/cluster-model.js';
 import { brokerVolumeUsage } from '../kafka/broker-storage.js';
 import { PLANS } from '../operations/operation-plans.js';
-import { plannedExpansions, type VolumeState } from '../storage/expansion-policy.js';
+import { plannedExpansions, type VolumeState } from './expansion-policy.js';
 
 /** Cluster states in which brokers run and report their usage. */
 const SAMPLED_STATES = ['ACTIVE', 'UPDATING', 'REBOOTING_BROKER', 'HEALING'] as const;

@@ -6,6 +6,7 @@ import { apiRequest, type ApiResponse, type RequestOptions } from './api-request
 
 const MAIN = fileURLToPath(new URL('../../../dist/control-plane/src/main.js', import.meta.url));
 export const E2E_API_KEY = 'e2e-admin-key-0123456789';
+export const CONTROL_PLANE_MAIN = MAIN;
 
 /**
  * The control plane as `npm start` runs it — its own process, SQLite under a state dir, the local
@@ -19,13 +20,18 @@ export class ControlPlaneProcess {
     private readonly port: number,
   ) {}
 
-  static async start(stateDir: string, port?: number): Promise<ControlPlaneProcess> {
+  /** `apiKey: null` starts it without STRATA_API_KEY (so the first start makes a key). */
+  static async start(
+    stateDir: string,
+    port?: number,
+    options: { apiKey?: string | null } = {},
+  ): Promise<ControlPlaneProcess> {
     const listenPort = port ?? (await freePort());
     const child = new WatchedProcess('control plane', process.execPath, ['--enable-source-maps', MAIN], {
       PORT: String(listenPort),
       HOST: '127.0.0.1',
       STRATA_STATE_DIR: stateDir,
-      STRATA_API_KEY: E2E_API_KEY,
+      STRATA_API_KEY: options.apiKey === null ? '' : (options.apiKey ?? E2E_API_KEY),
       STRATA_MONITOR_INTERVAL_MS: '500',
       STRATA_LOG_LEVEL: 'info',
       STRATA_DATABASE_URL: '',
