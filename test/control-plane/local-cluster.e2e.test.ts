@@ -76,6 +76,13 @@ function kafka() {
   return new Kafka({ brokers: bootstrap.split(','), clientId: 'e2e', logLevel: logLevel.NOTHING });
 }
 
+async function healOperations(): Promise<string[]> {
+  const operations = ok(
+    await controlPlane.request('GET', `/v1/clusters/${clusterId}/operations?maxResults=100`),
+  ).body.operations as { id: string; type: string }[];
+  return operations.filter((o) => o.type === 'HEAL_CLUSTER').map((o) => o.id);
+}
+
 function brokerPid(brokerId: number): number {
   return Number(readFileSync(join(state.path, 'clusters', clusterId, `broker-${brokerId}`, 'pid'), 'utf8'));
 }
@@ -337,6 +344,31 @@ describe('a three-zone cluster on the local provider', () => {
     expect(read.stdout.trim().split('\n').sort()).toEqual(
       Array.from({ length: 50 }, (_, i) => `hello-${i}`).sort(),
     );
+  });
+
+  it('replaces a coordinator killed with -9, on its own data', async () => {
+    const pidFile = join(state.path, 'clusters', clusterId, 'coordinator-1', 'pid');
+    const before = Number(readFileSync(pidFile, 'utf8'));
+    const healsBefore = await healOperations();
+    process.kill(before, 'SIGKILL');
+    let healId: string | undefined;
+    await waitUntil(
+      async () => {
+        healId = (await healOperations()).find((id) => !healsBefore.includes(id));
+        return healId !== undefined;
+      },
+      'a second HEAL_CLUSTER operation',
+      { timeoutMs: 60_000 },
+    );
+    await untilActive(healId!);
+    const heal = ok(await controlPlane.request('GET', `/v1/operations/${healId}`)).body;
+    expect(heal.sourceInfo).toEqual({ failedNodes: ['coordinator 1'] });
+    expect(Number(readFileSync(pidFile, 'utf8'))).not.toBe(before);
+    // The quorum took the member back: metadata changes work again through it.
+    const admin = kafka().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'after-heal', numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
   });
 
   it('reboots one broker: REBOOTING_BROKER, then ACTIVE, its leaderships handed over first', async () => {

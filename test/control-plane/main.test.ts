@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run-command.js';
 import { tempDir } from '../support/temp-dir.js';
-import { CONTROL_PLANE_MAIN, ControlPlaneProcess } from './support/control-plane-process.js';
+import { join } from 'node:path';
+import { waitUntil } from '../support/wait-until.js';
+import {
+  CONTROL_PLANE_MAIN,
+  ControlPlaneProcess,
+  killProcessesUnder,
+  processesUnder,
+} from './support/control-plane-process.js';
 
 /** The control plane's process as `npm start` runs it: its admin key, its settings, its stop. */
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -52,5 +59,35 @@ describe('the control plane process', () => {
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('finishes a cluster creation interrupted by kill -9, without starting any node twice', async () => {
+    const state = stateDir();
+    cleanups.push(() => killProcessesUnder(state));
+    let controlPlane = await ControlPlaneProcess.start(state);
+    cleanups.push(() => controlPlane.kill());
+    const created = await controlPlane.request('POST', '/v1/clusters', {
+      body: {
+        name: 'interrupted',
+        zones: ['az-a', 'az-b', 'az-c'],
+        brokersPerZone: 1,
+        storage: { volumeSizeGiB: 1 },
+      },
+    });
+    expect(created.status).toBe(202);
+    const { id } = created.body.cluster;
+    const operationId = created.body.operation.id;
+    // Wait until some node processes run, then crash the control plane in the middle of the creation.
+    await waitUntil(() => processesUnder(join(state, 'clusters', id)).length > 0, 'the first node process');
+    controlPlane = await controlPlane.crashAndRestart();
+    await waitUntil(
+      async () =>
+        (await controlPlane.request('GET', `/v1/operations/${operationId}`)).body.state === 'SUCCEEDED',
+      'the creation to finish after the restart',
+      { timeoutMs: 90_000 },
+    );
+    expect((await controlPlane.request('GET', `/v1/clusters/${id}`)).body.state).toBe('ACTIVE');
+    // Three etcd members and three brokers: none started twice.
+    expect(processesUnder(join(state, 'clusters', id))).toHaveLength(6);
   });
 });
