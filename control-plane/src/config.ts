@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { Ec2Environment, ec2Settings, type Ec2Settings } from './providers/ec2/ec2-settings.js';
 
 /**
  * The control plane's settings, from the environment, validated at start-up: a bad value stops
@@ -30,6 +31,8 @@ export interface ControlPlaneConfig {
   readonly bootstrapApiKey: string | undefined;
   readonly logLevel: string;
   readonly monitorIntervalMs: number;
+  /** The EC2 provider's settings (with STRATA_PROVIDER=ec2). */
+  readonly ec2: Ec2Settings | undefined;
 }
 
 export class EnvironmentError extends Error {
@@ -45,6 +48,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     throw new EnvironmentError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
+  let ec2: Ec2Settings | undefined;
+  if (e.STRATA_PROVIDER === 'ec2') {
+    const settings = Ec2Environment.safeParse(set);
+    if (!settings.success) {
+      const issue = settings.error.issues[0]!;
+      throw new EnvironmentError(
+        `${issue.path.join('.') || 'environment'}: ${issue.message} (needed by STRATA_PROVIDER=ec2)`,
+      );
+    }
+    ec2 = ec2Settings(settings.data);
+  }
   const stateDir = resolve(e.STRATA_STATE_DIR.replace(/^~(?=\/|$)/, homedir()));
   return {
     port: e.PORT,
@@ -55,5 +69,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     bootstrapApiKey: e.STRATA_API_KEY,
     logLevel: e.STRATA_LOG_LEVEL,
     monitorIntervalMs: e.STRATA_MONITOR_INTERVAL_MS,
+    ec2,
   };
 }

@@ -12,6 +12,7 @@ import { HealthMonitor } from './monitors/health-monitor.js';
 import { PeriodicTask } from './monitors/periodic-task.js';
 import { StorageMonitor } from './autoscaling/storage-monitor.js';
 import { OperationWorker } from './operations/operation-worker.js';
+import { Ec2Provider } from './providers/ec2/ec2-provider.js';
 import { LocalProvider } from './providers/local/local-provider.js';
 import type { NodeProvider } from './providers/provider.js';
 
@@ -100,9 +101,8 @@ function createProvider(
   logger: Logger,
 ): NodeProvider {
   if (config.provider === 'ec2') {
-    throw new EnvironmentError(
-      'STRATA_PROVIDER: ec2 needs the AWS deployment (see the README); use local on one machine',
-    );
+    if (!config.ec2) throw new EnvironmentError('STRATA_PROVIDER: ec2 needs the STRATA_EC2_* settings');
+    return new Ec2Provider({ settings: config.ec2, logger: logger.child({ component: 'ec2-provider' }) });
   }
   return new LocalProvider({
     stateDir: config.stateDir,

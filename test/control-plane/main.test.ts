@@ -52,6 +52,7 @@ describe('the control plane process', () => {
     ['STRATA_API_KEY', 'short', /STRATA_API_KEY: must be at least 16 characters/],
     ['STRATA_PROVIDER', 'gcp', /STRATA_PROVIDER/],
     ['STRATA_MONITOR_INTERVAL_MS', '5', /STRATA_MONITOR_INTERVAL_MS/],
+    ['STRATA_PROVIDER', 'ec2', /STRATA_EC2_BROKER_LAUNCH_TEMPLATE: .*needed by STRATA_PROVIDER=ec2/],
   ])('refuses %s=%s with a message naming it, exit code 2', async (name, value, message) => {
     const result = await runCommand(process.execPath, [CONTROL_PLANE_MAIN], {
       env: { STRATA_STATE_DIR: stateDir(), PORT: '0', [name]: value },

@@ -320,6 +320,10 @@ export class ClusterRepository {
     return new Set(rows.map((r) => r.basePort!));
   }
 
+  async setBrokersPerZone(clusterId: string, brokersPerZone: number): Promise<void> {
+    await this.db.cluster.update({ where: { id: clusterId }, data: { brokersPerZone } });
+  }
+
   async setBasePort(clusterId: string, basePort: number): Promise<void> {
     await this.db.cluster.update({ where: { id: clusterId }, data: { basePort } });
   }

@@ -3,8 +3,6 @@ import type { CreateClusterInput, UpdateStorageInput } from '../api/schemas.js';
 import { ClusterAdmin } from '../kafka/cluster-admin.js';
 import { PLANS } from '../operations/operation-plans.js';
 import { bootstrapServers } from '../operations/steps.js';
-import { MAX_LOCAL_BROKERS } from '../providers/local/ports.js';
-import { LOCAL_NODE_TYPES } from '../providers/local/resource-profiles.js';
 import type { NodeProvider } from '../providers/provider.js';
 import {
   brokerCount,
@@ -40,17 +38,15 @@ export class ClusterService {
   async create(
     input: z.infer<typeof CreateClusterInput>,
   ): Promise<{ cluster: Cluster; operation: Operation }> {
-    if (this.provider.name === 'local' && !LOCAL_NODE_TYPES[input.nodeType]) {
-      throw invalid(
-        'nodeType',
-        `must be one of ${Object.keys(LOCAL_NODE_TYPES).join(', ')} with the local provider`,
-      );
-    }
+    const nodeTypeProblem = this.provider.checkNodeType(input.nodeType);
+    if (nodeTypeProblem) throw invalid('nodeType', nodeTypeProblem);
+    const zonesProblem = this.provider.checkZones(input.zones);
+    if (zonesProblem) throw invalid('zones', zonesProblem);
     const total = input.zones.length * input.brokersPerZone;
-    if (this.provider.name === 'local' && total > MAX_LOCAL_BROKERS) {
+    if (total > this.provider.maxBrokers) {
       throw invalid(
         'brokersPerZone',
-        `the local provider runs at most ${MAX_LOCAL_BROKERS} brokers per cluster`,
+        `the ${this.provider.name} provider runs at most ${this.provider.maxBrokers} brokers per cluster`,
       );
     }
     const storage = input.storage;
@@ -143,10 +139,10 @@ export class ClusterService {
       throw invalid('targetBrokerCount', `must be a multiple of the number of zones (${zones})`);
     const current = brokerCount(cluster);
     if (target === current) throw invalid('targetBrokerCount', `the cluster already has ${current} brokers`);
-    if (this.provider.name === 'local' && target > MAX_LOCAL_BROKERS) {
+    if (target > this.provider.maxBrokers) {
       throw invalid(
         'targetBrokerCount',
-        `the local provider runs at most ${MAX_LOCAL_BROKERS} brokers per cluster`,
+        `the ${this.provider.name} provider runs at most ${this.provider.maxBrokers} brokers per cluster`,
       );
     }
     if (target < current) {

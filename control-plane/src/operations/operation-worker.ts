@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Operation } from '../clusters/cluster-model.js';
 import type { ClusterRepository } from '../clusters/cluster-repository.js';
 import type { NodeProvider } from '../providers/provider.js';
+import { compensate } from './compensations.js';
 import { stateAfterFailure } from './operation-plans.js';
 import { STEPS } from './steps.js';
 
@@ -124,7 +125,7 @@ export class OperationWorker {
       if (lastError !== undefined) {
         const message = `${step.name}: ${(lastError as Error).message}`;
         await this.repository.markStep(operation.id, step.position, 'FAILED', message);
-        return this.fail(operation, message);
+        return this.fail(operation, message, step.name);
       }
       await this.repository.markStep(operation.id, step.position, 'DONE');
     }
@@ -134,7 +135,22 @@ export class OperationWorker {
     log.info('operation succeeded');
   }
 
-  private async fail(operation: Operation, message: string): Promise<void> {
+  private async fail(operation: Operation, message: string, failedStep = ''): Promise<void> {
+    const cluster = await this.repository.getCluster(operation.clusterId);
+    if (cluster) {
+      try {
+        await compensate({
+          cluster,
+          operation,
+          failedStep,
+          repository: this.repository,
+          provider: this.provider,
+          logger: this.logger,
+        });
+      } catch (error) {
+        this.logger.error({ err: error, operation: operation.id }, 'undoing the failed operation failed');
+      }
+    }
     await this.repository.finishOperation(operation.id, 'FAILED', message);
     await this.repository.setClusterState(operation.clusterId, stateAfterFailure(operation.type), message);
     this.logger.error(

@@ -6,6 +6,7 @@ import {
   zoneOfCoordinator,
   type Cluster,
   type ClusterNode,
+  type ClusterVolume,
   type Operation,
 } from '../clusters/cluster-model.js';
 import type { ClusterRepository } from '../clusters/cluster-repository.js';
@@ -51,7 +52,7 @@ async function recordNodes(context: StepContext, brokerIds: readonly number[]): 
       role: 'coordinator',
       zone: zoneOfCoordinator(cluster.zones, i),
       nodeIndex: i,
-      ...provider.nodeAddress(cluster, 'coordinator', i),
+      ...(await provider.nodeAddress(cluster, 'coordinator', i)),
     });
   }
   for (const brokerId of brokerIds) {
@@ -61,9 +62,23 @@ async function recordNodes(context: StepContext, brokerIds: readonly number[]): 
       role: 'broker',
       zone,
       nodeIndex: brokerId,
-      ...provider.nodeAddress(cluster, 'broker', brokerId),
+      ...(await provider.nodeAddress(cluster, 'broker', brokerId)),
     });
     await repository.ensureVolume({ clusterId: cluster.id, brokerId, zone, sizeGiB: cluster.volumeSizeGiB });
+  }
+}
+
+/** Starts a broker on its volume and records what the provider started. */
+async function startBroker(
+  context: StepContext,
+  node: ClusterNode,
+  volume: ClusterVolume,
+  coordinators: readonly ClusterNode[],
+): Promise<void> {
+  const started = await context.provider.startBroker(context.cluster, node, volume, coordinators);
+  await context.repository.updateNode(node.id, { state: 'RUNNING', providerRef: started.nodeRef });
+  if (started.volumeRef !== volume.providerRef) {
+    await context.repository.updateVolume(volume.id, { providerRef: started.volumeRef });
   }
 }
 
@@ -137,13 +152,7 @@ export const STEPS: Record<string, Step> = {
     const wanted = new Set(targetBrokerIds(context));
     for (const node of await context.repository.nodes(context.cluster.id, 'broker')) {
       if (!wanted.has(node.nodeIndex)) continue;
-      const ref = await context.provider.startBroker(
-        context.cluster,
-        node,
-        volumes.get(node.nodeIndex)!,
-        coordinators,
-      );
-      await context.repository.updateNode(node.id, { state: 'RUNNING', providerRef: ref });
+      await startBroker(context, node, volumes.get(node.nodeIndex)!, coordinators);
     }
   },
 
@@ -256,8 +265,7 @@ export const STEPS: Record<string, Step> = {
     )!;
     // Run again after a crash, it reboots the broker once more: the cluster ends the same.
     await context.provider.stopNode(context.cluster, node, 'graceful');
-    const ref = await context.provider.startBroker(context.cluster, node, volume, coordinators);
-    await context.repository.updateNode(node.id, { state: 'RUNNING', providerRef: ref });
+    await startBroker(context, node, volume, coordinators);
   },
 
   /** Starts again every node that died: same broker id, same data volume (what survived). */
@@ -283,15 +291,7 @@ export const STEPS: Record<string, Step> = {
         { cluster: context.cluster.id, broker: node.nodeIndex },
         'replacing a failed broker',
       );
-      await context.repository.updateNode(node.id, {
-        state: 'RUNNING',
-        providerRef: await context.provider.startBroker(
-          context.cluster,
-          node,
-          volumes.get(node.nodeIndex)!,
-          coordinators,
-        ),
-      });
+      await startBroker(context, node, volumes.get(node.nodeIndex)!, coordinators);
     }
   },
 

@@ -8,6 +8,12 @@ export interface NodeAddress {
   readonly peerPort: number | null;
 }
 
+/** What a provider started for a broker: the node (process, instance) and its data volume. */
+export interface StartedBroker {
+  readonly nodeRef: string;
+  readonly volumeRef: string | null;
+}
+
 /**
  * Runs a cluster's nodes and volumes somewhere: as processes on this machine (`local`) or as EC2
  * instances with EBS volumes (`ec2`). Every method is safe to call again after a crash: starting a
@@ -15,10 +21,16 @@ export interface NodeAddress {
  */
 export interface NodeProvider {
   readonly name: 'local' | 'ec2';
+  /** The most brokers one cluster may have with this provider. */
+  readonly maxBrokers: number;
+  /** Why a node type cannot be used here (undefined when it can). */
+  checkNodeType(nodeType: string): string | undefined;
+  /** Why a cluster cannot have these zones here (undefined when it can). */
+  checkZones(zones: readonly string[]): string | undefined;
   /** Reserves what a new cluster needs before its nodes are recorded. */
   prepareCluster(cluster: Cluster): Promise<Cluster>;
-  /** The address of a node of a prepared cluster. */
-  nodeAddress(cluster: Cluster, role: NodeRole, index: number): NodeAddress;
+  /** The address a node of a prepared cluster gets (reserving it, where that takes a resource). */
+  nodeAddress(cluster: Cluster, role: NodeRole, index: number): Promise<NodeAddress>;
   startCoordinator(
     cluster: Cluster,
     node: ClusterNode,
@@ -29,13 +41,13 @@ export interface NodeProvider {
     node: ClusterNode,
     volume: ClusterVolume,
     coordinators: readonly ClusterNode[],
-  ): Promise<string>;
+  ): Promise<StartedBroker>;
   /** Stops a node: `graceful` lets a broker hand its leaderships over first. */
   stopNode(cluster: Cluster, node: ClusterNode, mode: 'graceful' | 'kill'): Promise<void>;
   isRunning(cluster: Cluster, node: ClusterNode): Promise<boolean>;
   /** Grows a broker's data volume to `sizeGiB`, with no restart. */
   resizeVolume(cluster: Cluster, volume: ClusterVolume, broker: ClusterNode, sizeGiB: number): Promise<void>;
-  /** Removes a broker's volume (after scale-in). */
+  /** Removes a broker's volume and whatever else only it used (after scale-in). */
   releaseBroker(cluster: Cluster, brokerId: number): Promise<void>;
   /** Removes everything left of a deleted cluster. */
   releaseCluster(cluster: Cluster): Promise<void>;

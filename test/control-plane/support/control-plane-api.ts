@@ -41,6 +41,7 @@ export class ControlPlaneApi {
       bootstrapApiKey: API_KEY,
       logLevel: 'silent',
       monitorIntervalMs: 60_000,
+      ec2: undefined,
     };
     const controlPlane = await ControlPlane.start({
       config,

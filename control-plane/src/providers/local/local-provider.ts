@@ -12,8 +12,8 @@ import {
   type NodeRole,
 } from '../../clusters/cluster-model.js';
 import { replicationDefaults } from '../../clusters/broker-configuration.js';
-import type { NodeAddress, NodeProvider } from '../provider.js';
-import { allocatePortBlock, brokerPorts, coordinatorPorts } from './ports.js';
+import type { NodeAddress, NodeProvider, StartedBroker } from '../provider.js';
+import { MAX_LOCAL_BROKERS, allocatePortBlock, brokerPorts, coordinatorPorts } from './ports.js';
 import { LOCAL_NODE_TYPES } from './resource-profiles.js';
 
 const BROKER_BIN = fileURLToPath(new URL('../../../../bin/strata-broker.js', import.meta.url));
@@ -40,6 +40,7 @@ export interface LocalProviderOptions {
  */
 export class LocalProvider implements NodeProvider {
   readonly name = 'local' as const;
+  readonly maxBrokers = MAX_LOCAL_BROKERS;
 
   constructor(private readonly options: LocalProviderOptions) {}
 
@@ -51,6 +52,17 @@ export class LocalProvider implements NodeProvider {
     return join(this.clusterDir(cluster), `${role}-${index}`);
   }
 
+  checkNodeType(nodeType: string): string | undefined {
+    return LOCAL_NODE_TYPES[nodeType]
+      ? undefined
+      : `must be one of ${Object.keys(LOCAL_NODE_TYPES).join(', ')} with the local provider`;
+  }
+
+  /** Zones are names only: every local node runs on this machine. */
+  checkZones(): undefined {
+    return undefined;
+  }
+
   async prepareCluster(cluster: Cluster): Promise<Cluster> {
     if (cluster.basePort !== null) return cluster;
     const basePort = await allocatePortBlock(await this.options.takenBasePorts());
@@ -58,7 +70,7 @@ export class LocalProvider implements NodeProvider {
     return { ...cluster, basePort };
   }
 
-  nodeAddress(cluster: Cluster, role: NodeRole, index: number): NodeAddress {
+  async nodeAddress(cluster: Cluster, role: NodeRole, index: number): Promise<NodeAddress> {
     const base = cluster.basePort;
     if (base === null) throw new Error(`cluster ${cluster.id} has no ports yet`);
     if (role === 'coordinator') {
@@ -114,10 +126,11 @@ export class LocalProvider implements NodeProvider {
     node: ClusterNode,
     volume: ClusterVolume,
     coordinators: readonly ClusterNode[],
-  ): Promise<string> {
+  ): Promise<StartedBroker> {
     const dir = this.nodeDir(cluster, 'broker', node.nodeIndex);
+    const volumeRef = `dir:${join(dir, 'data')}`;
     const running = this.runningPid(dir);
-    if (running) return `pid:${running}`;
+    if (running) return { nodeRef: `pid:${running}`, volumeRef };
     mkdirSync(join(dir, 'data'), { recursive: true });
     writeFileSync(
       join(dir, 'server.properties'),
@@ -125,7 +138,7 @@ export class LocalProvider implements NodeProvider {
     );
     const heap = LOCAL_NODE_TYPES[cluster.nodeType]?.heapMiB ?? 512;
     const args = [`--max-old-space-size=${heap}`, brokerBin(), join(dir, 'server.properties')];
-    return `pid:${this.spawnDetached(dir, process.execPath, args)}`;
+    return { nodeRef: `pid:${this.spawnDetached(dir, process.execPath, args)}`, volumeRef };
   }
 
   /**
