@@ -39,18 +39,17 @@ export const Ec2Environment = z.object({
   STRATA_EC2_COORDINATOR_SECURITY_GROUPS: ids('sg'),
   STRATA_EC2_SUBNETS: z
     .string()
-    .transform((value) => value.split(',').map((pair) => pair.trim().split('=')))
+    .transform((value) => value.split(',').map((pair) => pair.trim()))
     .pipe(
       z
         .array(
-          z.tuple([
-            z.string().regex(/^[a-z0-9-]+$/, 'must name an availability zone'),
-            z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id'),
-          ]),
-          { error: 'must be <zone>=<subnet-id> pairs, comma-separated' },
+          z
+            .string()
+            .regex(/^[a-z0-9-]+=subnet-[0-9a-f]+$/, 'must be <zone>=<subnet-id> pairs, comma-separated'),
         )
-        .min(2),
-    ),
+        .min(2, 'must name a subnet in at least 2 zones'),
+    )
+    .transform((pairs) => pairs.map((pair) => pair.split('=') as [string, string])),
   STRATA_EC2_NODE_BUNDLE_URI: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'must be an s3://bucket/key URI'),
 });
 
