@@ -19,6 +19,8 @@ export interface BrokerProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Fixed Kafka port (a restart keeps its address); ephemeral by default. */
   readonly port?: number;
+  /** Flags for node itself, before the bin (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  readonly nodeArgs?: readonly string[];
 }
 
 interface LogLine {
@@ -100,7 +102,7 @@ export class BrokerProcess {
         .map(([k, v]) => `${k}=${v}`)
         .join('\n') + '\n',
     );
-    const child = spawn(process.execPath, [BROKER_BIN, propertiesFile], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BROKER_BIN, propertiesFile], {
       env: { ...process.env, STRATA_LOG_LEVEL: 'info', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
