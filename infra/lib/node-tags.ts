@@ -1,0 +1,43 @@
+import { Tags } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { NodeRole } from '../../control-plane/src/clusters/cluster-model.js';
+import { TAG } from '../../control-plane/src/providers/ec2/node-tags.js';
+
+/** The tag keys the control plane's EC2 provider finds its resources by; the stack uses the same. */
+export const STRATA_TAG = TAG;
+
+/** The tag the storage-expansion function keeps a volume's last expansion time in (ISO 8601). */
+export const LAST_EXPANDED_AT_TAG = 'strata:last-expanded-at';
+
+/** Which of a node's resources a set of tags is for, as the EC2 provider's `strata:kind` says. */
+export type NodeResourceKind = 'instance' | 'volume' | 'interface';
+
+export interface NodeTagProps {
+  readonly clusterId: string;
+  readonly role: NodeRole;
+  /** A broker's id (1..n) or a coordinator's index (0..2). */
+  readonly index: number;
+  readonly zone: string;
+  readonly kind: NodeResourceKind;
+}
+
+/**
+ * The tags of one node's instance, data volume or network interface: the EC2 provider's tags, so
+ * that a node of the stack's cluster is found exactly as one the control plane launched.
+ */
+export function nodeTags(props: NodeTagProps): Record<string, string> {
+  return {
+    Name: `strata-${props.clusterId}-${props.role}-${props.index}`,
+    [TAG.managed]: 'true',
+    [TAG.cluster]: props.clusterId,
+    [TAG.role]: props.role,
+    [TAG.zone]: props.zone,
+    [TAG.nodeIndex]: String(props.index),
+    [TAG.kind]: props.kind,
+    ...(props.role === 'broker' ? { [TAG.brokerId]: String(props.index) } : {}),
+  };
+}
+
+export function applyTags(scope: IConstruct, tags: Readonly<Record<string, string>>): void {
+  for (const [key, value] of Object.entries(tags)) Tags.of(scope).add(key, value);
+}
