@@ -45,6 +45,7 @@ export interface RecoveryResult {
   readonly reason?: string;
 }
 
+const SCAN_FIRST_CHUNK = 4 * 1024;
 const SCAN_CHUNK = 64 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
@@ -276,10 +277,14 @@ export class LogSegment {
   *scan(position = 0): Generator<BatchLocation> {
     let chunk: Buffer = Buffer.alloc(0);
     let chunkStart = position;
+    // Most scans stop at the first batch or two after an index entry (a fetch looking up its
+    // offset): read a little first, and more only as the scan goes on.
+    let chunkSize = SCAN_FIRST_CHUNK;
     while (position < this.size) {
       if (position + RECORD_BATCH_HEADER_SIZE > chunkStart + chunk.length) {
         chunkStart = position;
-        chunk = this.readAt(position, Math.min(SCAN_CHUNK, this.size - position));
+        chunk = this.readAt(position, Math.min(chunkSize, this.size - position));
+        chunkSize = Math.min(chunkSize * 4, SCAN_CHUNK);
         if (chunk.length < RECORD_BATCH_HEADER_SIZE) return;
       }
       const header = new RecordBatch(chunk.subarray(position - chunkStart));

@@ -73,6 +73,22 @@ describe('PartitionLog', () => {
     }
   });
 
+  it('finds any offset by scanning far past the last index entry, across the scan reads', async () => {
+    // No index entries at all: every lookup scans batch headers from the segment's start, through
+    // several reads of growing size.
+    const log = createLog(logDir, { indexIntervalBytes: 1 << 30 });
+    const batches = 3000;
+    for (let i = 0; i < batches; i++) await append(log, batchOf([`value-${i}`]), 0, 1000);
+    for (const offset of [0, 1, 40, 41, 700, 2047, 2999]) {
+      const { records } = log.read(offset, 1 << 20, log.highWatermark, true);
+      const batch = new RecordBatch(records);
+      expect(batch.baseOffset).toBe(offset);
+      expect(recordsOf(batch)[0]!.value!.toString()).toBe(`value-${offset}`);
+    }
+    const bounded = log.read(0, 1 << 20, 1500, true);
+    expect([...batchesOf(bounded.records)].at(-1)!.lastOffset).toBe(1499);
+  });
+
   it('rolls on log.roll.ms', async () => {
     const log = createLog(logDir, { segmentMs: 1000 });
     await append(log, batchOf(['a'], { timestamp: 1000 }), 0, 1000);
