@@ -7,6 +7,7 @@ import {
   DescribeVolumesModificationsCommand,
   EC2Client,
   ModifyVolumeCommand,
+  type EC2ClientConfig,
   RunInstancesCommand,
   TerminateInstancesCommand,
   paginateDescribeInstances,
@@ -44,12 +45,19 @@ const LIVE_INSTANCE_STATES = ['pending', 'running'];
 export interface Ec2ProviderOptions {
   readonly settings: Ec2Settings;
   readonly logger: Logger;
-  /** The EC2 client (endpoint, region, credentials and retries from the standard AWS settings). */
+  /**
+   * Settings of the EC2 client, over the standard AWS settings (AWS_ENDPOINT_URL, AWS_REGION,
+   * credentials) and the provider's retries (8 attempts, adaptive: throttled calls back off).
+   */
+  readonly clientConfig?: EC2ClientConfig;
+  /** An EC2 client to use instead (then `clientConfig` is not used). */
   readonly client?: EC2Client;
   /** How long to wait for instances and volumes to change state (seconds). */
   readonly maxWaitSeconds?: number;
   /** How often to re-read a volume modification while it runs (ms). */
   readonly modificationPollMs?: number;
+  /** How many resources to ask for per page of Describe* calls (5–1000; EC2's default when absent). */
+  readonly pageSize?: number;
 }
 
 /**
@@ -68,7 +76,8 @@ export class Ec2Provider implements NodeProvider {
   private readonly maxWaitTime: number;
 
   constructor(private readonly options: Ec2ProviderOptions) {
-    this.client = options.client ?? new EC2Client({ maxAttempts: 8, retryMode: 'adaptive' });
+    this.client =
+      options.client ?? new EC2Client({ maxAttempts: 8, retryMode: 'adaptive', ...options.clientConfig });
     this.maxWaitTime = options.maxWaitSeconds ?? 900;
   }
 
@@ -219,6 +228,10 @@ export class Ec2Provider implements NodeProvider {
 
   // ---------------------------------------------------------------------------------------------
 
+  private paginator() {
+    return { client: this.client, ...(this.options.pageSize ? { pageSize: this.options.pageSize } : {}) };
+  }
+
   private waiter() {
     return { client: this.client, maxWaitTime: this.maxWaitTime, minDelay: 1, maxDelay: 15 };
   }
@@ -303,6 +316,8 @@ export class Ec2Provider implements NodeProvider {
         ...(instanceType ? { InstanceType: instanceType as never } : {}),
         MinCount: 1,
         MaxCount: 1,
+        // The interface's zone: where the broker's data volume is too.
+        Placement: { AvailabilityZone: node.zone },
         NetworkInterfaces: [{ DeviceIndex: 0, NetworkInterfaceId: eni.NetworkInterfaceId! }],
         UserData: Buffer.from(nodeUserData(env)).toString('base64'),
         TagSpecifications: tagSpecifications(['instance'], tags),
@@ -348,10 +363,9 @@ export class Ec2Provider implements NodeProvider {
       ? [...LIVE_INSTANCE_STATES, 'shutting-down', 'stopping', 'stopped', 'terminated']
       : LIVE_INSTANCE_STATES;
     const found: Instance[] = [];
-    const pages = paginateDescribeInstances(
-      { client: this.client },
-      { Filters: [...filters, { Name: 'instance-state-name', Values: states }] },
-    );
+    const pages = paginateDescribeInstances(this.paginator(), {
+      Filters: [...filters, { Name: 'instance-state-name', Values: states }],
+    });
     for await (const page of pages)
       for (const r of page.Reservations ?? []) found.push(...(r.Instances ?? []));
     return found;
@@ -359,20 +373,16 @@ export class Ec2Provider implements NodeProvider {
 
   private async volumes(filters: Filter[]): Promise<Volume[]> {
     const found: Volume[] = [];
-    const pages = paginateDescribeVolumes(
-      { client: this.client },
-      { Filters: [...filters, { Name: 'status', Values: ['creating', 'available', 'in-use'] }] },
-    );
+    const pages = paginateDescribeVolumes(this.paginator(), {
+      Filters: [...filters, { Name: 'status', Values: ['creating', 'available', 'in-use'] }],
+    });
     for await (const page of pages) found.push(...(page.Volumes ?? []));
     return found;
   }
 
   private async interfaces(filters: Filter[]): Promise<NetworkInterface[]> {
     const found: NetworkInterface[] = [];
-    for await (const page of paginateDescribeNetworkInterfaces(
-      { client: this.client },
-      { Filters: filters },
-    )) {
+    for await (const page of paginateDescribeNetworkInterfaces(this.paginator(), { Filters: filters })) {
       found.push(...(page.NetworkInterfaces ?? []));
     }
     return found;
