@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ControlPlaneDatabase } from './control-plane.js';
 import type { StrataStackProps } from './strata-stack.js';
 
 /** The repository's root: relative paths in the app's context are read from here. */
@@ -21,6 +22,8 @@ export type ContextProps = Pick<
   | 'expansionCooldownSeconds'
   | 'natGateways'
   | 'dataMountPath'
+  | 'storageAutoExpansion'
+  | 'controlPlaneDatabase'
   | 'databaseMultiAz'
   | 'databaseDeletionProtection'
 >;
@@ -61,6 +64,14 @@ export function stackPropsFromContext(context: (key: string) => unknown): Contex
     }
     return list.map((zone: string) => zone.trim());
   };
+  const oneOf = <T extends string>(key: string, values: readonly T[]): T | undefined => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    if (!(values as readonly string[]).includes(value)) {
+      throw new Error(`context ${key} must be one of ${values.join(', ')}, not ${JSON.stringify(value)}`);
+    }
+    return value as T;
+  };
   const bundle = text('nodeBundlePath');
   const props: Record<string, unknown> = {
     nodeBundlePath: bundle === undefined ? DEFAULT_NODE_BUNDLE_PATH : resolveFromRoot(bundle),
@@ -73,6 +84,8 @@ export function stackPropsFromContext(context: (key: string) => unknown): Contex
     expansionCooldownSeconds: integer('expansionCooldownSeconds'),
     natGateways: integer('natGateways'),
     dataMountPath: text('dataMountPath'),
+    storageAutoExpansion: boolean('storageAutoExpansion'),
+    controlPlaneDatabase: oneOf('controlPlaneDatabase', Object.values(ControlPlaneDatabase)),
     databaseMultiAz: boolean('databaseMultiAz'),
     databaseDeletionProtection: boolean('databaseDeletionProtection'),
   };

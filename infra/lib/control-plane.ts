@@ -12,6 +12,17 @@ import type { StrataNodeLaunchTemplates } from './node-launch-templates.js';
 import { STRATA_PORTS } from './security-groups.js';
 import { controlPlaneUserData } from './user-data.js';
 
+/** Where the control plane keeps its state. */
+export enum ControlPlaneDatabase {
+  /** An RDS PostgreSQL instance: encrypted, multi-AZ by default, credentials in Secrets Manager. */
+  POSTGRESQL = 'postgresql',
+  /**
+   * SQLite on the control plane instance's root volume (the control plane's embedded default).
+   * The state is lost when the instance is replaced: for trials, and for AWS emulators without RDS.
+   */
+  SQLITE = 'sqlite',
+}
+
 export interface StrataControlPlaneProps {
   readonly vpc: ec2.IVpc;
   /** The private subnet the control plane's instance runs in. */
@@ -19,7 +30,8 @@ export interface StrataControlPlaneProps {
   /** The subnets the database runs in (isolated: no route out). */
   readonly databaseSubnets: ec2.SubnetSelection;
   readonly securityGroup: ec2.ISecurityGroup;
-  readonly databaseSecurityGroup: ec2.ISecurityGroup;
+  /** The database's security group (with ControlPlaneDatabase.POSTGRESQL). */
+  readonly databaseSecurityGroup?: ec2.ISecurityGroup;
 
   /** What the EC2 provider launches nodes from, and where. */
   readonly launchTemplates: StrataNodeLaunchTemplates;
@@ -36,6 +48,13 @@ export interface StrataControlPlaneProps {
    * @default t3.small
    */
   readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * Where the control plane keeps its state.
+   *
+   * @default ControlPlaneDatabase.POSTGRESQL
+   */
+  readonly database?: ControlPlaneDatabase;
 
   /**
    * The database's instance class.
@@ -69,7 +88,8 @@ export interface StrataControlPlaneProps {
  */
 export class StrataControlPlane extends Construct {
   readonly instance: ec2.Instance;
-  readonly database: rds.DatabaseInstance;
+  /** The PostgreSQL instance (none with ControlPlaneDatabase.SQLITE). */
+  readonly database: rds.DatabaseInstance | undefined;
   readonly adminApiKey: secretsmanager.Secret;
   readonly role: iam.Role;
   /** The REST API's address: http://<private IP>:8080. */
@@ -79,37 +99,15 @@ export class StrataControlPlane extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
 
-    this.database = new rds.DatabaseInstance(this, 'Database', {
-      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
-      instanceType: props.databaseInstanceType ?? new ec2.InstanceType('t4g.small'),
-      vpc: props.vpc,
-      vpcSubnets: props.databaseSubnets,
-      securityGroups: [props.databaseSecurityGroup],
-      credentials: rds.Credentials.fromGeneratedSecret('strata'),
-      databaseName: 'strata',
-      multiAz: props.databaseMultiAz ?? true,
-      storageEncrypted: true,
-      storageType: rds.StorageType.GP3,
-      allocatedStorage: 20,
-      maxAllocatedStorage: 200,
-      backupRetention: Duration.days(7),
-      deletionProtection: props.databaseDeletionProtection ?? true,
-      removalPolicy: RemovalPolicy.SNAPSHOT,
-      publiclyAccessible: false,
-      autoMinorVersionUpgrade: true,
-      cloudwatchLogsExports: ['postgresql'],
-    });
-    Validations.of(this.database).acknowledge({
-      id: 'AwsSolutions-RDS11',
-      reason:
-        'PostgreSQL keeps its default port: only the control plane security group may reach it, from ' +
-        'isolated subnets, and a different port number would hide nothing from a host that can connect.',
-    });
+    this.database =
+      (props.database ?? ControlPlaneDatabase.POSTGRESQL) === ControlPlaneDatabase.POSTGRESQL
+        ? this.postgresql(props)
+        : undefined;
     this.adminApiKey = new secretsmanager.Secret(this, 'AdminApiKey', {
       description: 'The Strata control plane admin API key (Authorization: Bearer <key>)',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
-    for (const secret of [this.database, this.adminApiKey]) {
+    for (const secret of [this.database, this.adminApiKey].filter((s) => s !== undefined)) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
@@ -140,7 +138,7 @@ export class StrataControlPlane extends Construct {
         resources: [props.nodeBundle.bucket.arnForObjects(props.nodeBundle.s3ObjectKey)],
       }),
     );
-    this.database.secret!.grantRead(this.role);
+    this.database?.secret!.grantRead(this.role);
     this.adminApiKey.grantRead(this.role);
     acknowledgeEc2ProviderWildcards(this.role);
 
@@ -176,14 +174,14 @@ export class StrataControlPlane extends Construct {
         controlPlaneUserData({
           environment,
           bundleUri: props.nodeBundle.s3ObjectUrl,
-          databaseSecretArn: this.database.secret!.secretArn,
+          ...(this.database ? { databaseSecretArn: this.database.secret!.secretArn } : {}),
           apiKeySecretArn: this.adminApiKey.secretArn,
           region: stack.region,
         }),
       ),
     });
     // The control plane creates its schema at start-up, so it waits for a database that answers.
-    this.instance.node.addDependency(this.database);
+    if (this.database) this.instance.node.addDependency(this.database);
     Validations.of(this.instance).acknowledge(
       {
         id: 'AwsSolutions-EC29',
@@ -199,6 +197,46 @@ export class StrataControlPlane extends Construct {
       },
     );
     this.url = `http://${this.instance.instancePrivateIp}:${STRATA_PORTS.controlPlaneApi}`;
+  }
+
+  private postgresql(props: StrataControlPlaneProps): rds.DatabaseInstance {
+    if (!props.databaseSecurityGroup)
+      throw new Error('a PostgreSQL control plane database needs databaseSecurityGroup');
+    const database = new rds.DatabaseInstance(this, 'Database', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+      instanceType: props.databaseInstanceType ?? new ec2.InstanceType('t4g.small'),
+      vpc: props.vpc,
+      vpcSubnets: props.databaseSubnets,
+      securityGroups: [props.databaseSecurityGroup!],
+      credentials: rds.Credentials.fromGeneratedSecret('strata'),
+      databaseName: 'strata',
+      multiAz: props.databaseMultiAz ?? true,
+      storageEncrypted: true,
+      storageType: rds.StorageType.GP3,
+      allocatedStorage: 20,
+      maxAllocatedStorage: 200,
+      backupRetention: Duration.days(7),
+      deletionProtection: props.databaseDeletionProtection ?? true,
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+      publiclyAccessible: false,
+      autoMinorVersionUpgrade: true,
+      cloudwatchLogsExports: ['postgresql'],
+    });
+    if (props.databaseDeletionProtection === false) {
+      Validations.of(database).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason:
+          'Deletion protection is off because the deployment asked for it (databaseDeletionProtection=false), ' +
+          'as it must be before `cdk destroy`; the database is still snapshotted when it is removed.',
+      });
+    }
+    Validations.of(database).acknowledge({
+      id: 'AwsSolutions-RDS11',
+      reason:
+        'PostgreSQL keeps its default port: only the control plane security group may reach it, from ' +
+        'isolated subnets, and a different port number would hide nothing from a host that can connect.',
+    });
+    return database;
   }
 }
 

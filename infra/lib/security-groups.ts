@@ -14,6 +14,13 @@ export const STRATA_PORTS = {
 
 export interface StrataSecurityGroupsProps {
   readonly vpc: ec2.IVpc;
+
+  /**
+   * Whether the control plane has a database of its own to reach (a PostgreSQL instance).
+   *
+   * @default true
+   */
+  readonly database?: boolean;
 }
 
 /**
@@ -37,7 +44,8 @@ export class StrataSecurityGroups extends Construct {
   readonly brokers: ec2.SecurityGroup;
   readonly coordinators: ec2.SecurityGroup;
   readonly controlPlane: ec2.SecurityGroup;
-  readonly database: ec2.SecurityGroup;
+  /** The database's group (none without a database). */
+  readonly database: ec2.SecurityGroup | undefined;
 
   constructor(scope: Construct, id: string, props: StrataSecurityGroupsProps) {
     super(scope, id);
@@ -48,7 +56,8 @@ export class StrataSecurityGroups extends Construct {
     this.brokers = group('Brokers', 'Strata brokers');
     this.coordinators = group('Coordinators', 'Strata coordinators (etcd)');
     this.controlPlane = group('ControlPlane', 'Strata control plane');
-    this.database = group('Database', 'Strata control plane database (PostgreSQL)');
+    this.database =
+      (props.database ?? true) ? group('Database', 'Strata control plane database (PostgreSQL)') : undefined;
 
     const tcp = ec2.Port.tcp;
     const { kafka, brokerAdmin, etcdClient, etcdPeer, controlPlaneApi, postgres, https } = STRATA_PORTS;
@@ -60,7 +69,7 @@ export class StrataSecurityGroups extends Construct {
     this.coordinators.connections.allowFrom(this.controlPlane, tcp(etcdClient), 'Control plane to etcd');
     this.coordinators.connections.allowInternally(tcp(etcdPeer), 'etcd peers');
     this.controlPlane.connections.allowFrom(this.operators, tcp(controlPlaneApi), 'Operators to the API');
-    this.database.connections.allowFrom(this.controlPlane, tcp(postgres), 'Control plane state');
+    this.database?.connections.allowFrom(this.controlPlane, tcp(postgres), 'Control plane state');
     for (const node of [this.brokers, this.coordinators, this.controlPlane]) {
       node.addEgressRule(ec2.Peer.anyIpv4(), tcp(https), 'HTTPS: S3, AWS APIs, package repositories');
     }

@@ -4,7 +4,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { clusterSettings, type ClusterSettingsInput } from './cluster-settings.js';
-import { StrataControlPlane } from './control-plane.js';
+import { ControlPlaneDatabase, StrataControlPlane } from './control-plane.js';
 import { StrataNetwork } from './network.js';
 import { StrataNodeLaunchTemplates } from './node-launch-templates.js';
 import { STRATA_TAG } from './node-tags.js';
@@ -52,6 +52,23 @@ export interface StrataStackProps extends StackProps, ClusterSettingsInput {
   readonly dataMountPath?: string;
 
   /**
+   * Whether the default cluster's data volumes grow on their own in AWS (disk-usage alarms and a
+   * Lambda function). Without it, they keep their size (for AWS emulators that cannot run Lambda
+   * functions).
+   *
+   * @default true
+   */
+  readonly storageAutoExpansion?: boolean;
+
+  /**
+   * Where the control plane keeps its state: PostgreSQL on RDS, or SQLite on its own instance
+   * (state lost with the instance; for trials, and for AWS emulators without RDS).
+   *
+   * @default ControlPlaneDatabase.POSTGRESQL
+   */
+  readonly controlPlaneDatabase?: ControlPlaneDatabase;
+
+  /**
    * Whether the control plane's database has a standby in another zone.
    *
    * @default true
@@ -78,7 +95,8 @@ export class StrataStack extends Stack {
   readonly launchTemplates: StrataNodeLaunchTemplates;
   readonly controlPlane: StrataControlPlane;
   readonly cluster: StrataCluster;
-  readonly storageAutoExpansion: StorageAutoExpansion;
+  /** The default cluster's storage auto-expansion (none when turned off). */
+  readonly storageAutoExpansion: StorageAutoExpansion | undefined;
 
   constructor(scope: Construct, id: string, props: StrataStackProps) {
     super(scope, id, {
@@ -100,7 +118,11 @@ export class StrataStack extends Stack {
       ...(props.availabilityZones ? { availabilityZones: props.availabilityZones } : {}),
       ...(props.natGateways !== undefined ? { natGateways: props.natGateways } : {}),
     });
-    this.securityGroups = new StrataSecurityGroups(this, 'SecurityGroups', { vpc: this.network.vpc });
+    const database = props.controlPlaneDatabase ?? ControlPlaneDatabase.POSTGRESQL;
+    this.securityGroups = new StrataSecurityGroups(this, 'SecurityGroups', {
+      vpc: this.network.vpc,
+      database: database === ControlPlaneDatabase.POSTGRESQL,
+    });
     this.launchTemplates = new StrataNodeLaunchTemplates(this, 'NodeLaunchTemplates', {
       nodeBundle,
       ...(props.brokerInstanceType ? { brokerInstanceType: props.brokerInstanceType } : {}),
@@ -111,7 +133,8 @@ export class StrataStack extends Stack {
       subnet: this.network.nodeSubnets[0]!,
       databaseSubnets: this.network.databaseSubnets,
       securityGroup: this.securityGroups.controlPlane,
-      databaseSecurityGroup: this.securityGroups.database,
+      database,
+      ...(this.securityGroups.database ? { databaseSecurityGroup: this.securityGroups.database } : {}),
       launchTemplates: this.launchTemplates,
       nodeSubnets: this.network.nodeSubnets,
       brokerSecurityGroup: this.securityGroups.brokers,
@@ -135,12 +158,14 @@ export class StrataStack extends Stack {
       brokerConfiguration: settings.brokerConfiguration,
       dataMountPath: props.dataMountPath ?? DEFAULT_DATA_MOUNT_PATH,
     });
-    this.storageAutoExpansion = new StorageAutoExpansion(this, 'StorageAutoExpansion', {
-      clusterId: settings.clusterId,
-      brokerIds: this.cluster.brokers.map((b) => b.index),
-      policy: settings.autoExpansion,
-    });
-    Tags.of(this.storageAutoExpansion).add(STRATA_TAG.cluster, settings.clusterId);
+    if (props.storageAutoExpansion ?? true) {
+      this.storageAutoExpansion = new StorageAutoExpansion(this, 'StorageAutoExpansion', {
+        clusterId: settings.clusterId,
+        brokerIds: this.cluster.brokers.map((b) => b.index),
+        policy: settings.autoExpansion,
+      });
+      Tags.of(this.storageAutoExpansion).add(STRATA_TAG.cluster, settings.clusterId);
+    }
 
     new CfnOutput(this, 'ControlPlaneUrl', {
       description: 'The control plane REST API (from a host in the operators security group)',

@@ -126,8 +126,12 @@ export interface ControlPlaneUserDataProps {
   readonly environment: Readonly<Record<string, string>>;
   /** The node bundle (s3:// URI), which holds the control plane's build too. */
   readonly bundleUri: string;
-  /** The generated database credentials (Secrets Manager, RDS's JSON shape). */
-  readonly databaseSecretArn: string;
+  /**
+   * The generated PostgreSQL credentials (Secrets Manager, RDS's JSON shape).
+   *
+   * @default - none: the control plane keeps its state in SQLite in its state directory
+   */
+  readonly databaseSecretArn?: string;
   /** The admin API key the control plane accepts (Secrets Manager, a plain string). */
   readonly apiKeySecretArn: string;
   readonly region: string;
@@ -148,12 +152,19 @@ const ENVIRONMENT_VALUE = /^[A-Za-z0-9._:/=+,@-]*$/;
  * through user data (any principal allowed DescribeInstanceAttribute can read it): the service's
  * start-up script reads the database credentials and the admin key from Secrets Manager each time
  * it starts and builds STRATA_DATABASE_URL from them (TLS, verified against RDS's certificates).
+ * Without database credentials the control plane uses its embedded default, SQLite in its state
+ * directory.
  */
 export function controlPlaneUserData(props: ControlPlaneUserDataProps): string {
+  const postgresql = props.databaseSecretArn !== undefined;
   const environment: Record<string, string> = {
     ...props.environment,
-    NODE_EXTRA_CA_CERTS: CONTROL_PLANE_PATHS.rdsCaBundle,
-    STRATA_DATABASE_SECRET_ARN: props.databaseSecretArn,
+    ...(postgresql
+      ? {
+          NODE_EXTRA_CA_CERTS: CONTROL_PLANE_PATHS.rdsCaBundle,
+          STRATA_DATABASE_SECRET_ARN: props.databaseSecretArn!,
+        }
+      : {}),
     STRATA_API_KEY_SECRET_ARN: props.apiKeySecretArn,
   };
   for (const [name, value] of Object.entries(environment)) {
@@ -177,7 +188,7 @@ export function controlPlaneUserData(props: ControlPlaneUserDataProps): string {
     `chown strata:strata ${paths.stateDir}`,
     `aws s3 cp --region '${props.region}' '${props.bundleUri}' ${paths.bundleDir}/strata-node.tgz`,
     `tar -xzf ${paths.bundleDir}/strata-node.tgz -C ${paths.bundleDir}`,
-    `curl -fsS --retry 5 -o ${paths.rdsCaBundle} '${caBundleUrl}'`,
+    ...(postgresql ? [`curl -fsS --retry 5 -o ${paths.rdsCaBundle} '${caBundleUrl}'`] : []),
     `cat > ${paths.environmentFile} <<'STRATA_CONTROL_PLANE_ENV'`,
     ...Object.entries(environment).map(([name, value]) => `${name}=${value}`),
     'STRATA_CONTROL_PLANE_ENV',
@@ -185,9 +196,14 @@ export function controlPlaneUserData(props: ControlPlaneUserDataProps): string {
     '#!/bin/bash',
     'set -euo pipefail',
     'secret() { aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" --query SecretString --output text; }',
-    `STRATA_DATABASE_URL=$(secret "$STRATA_DATABASE_SECRET_ARN" | node-20 -e '${databaseUrl}')`,
+    ...(postgresql
+      ? [
+          `STRATA_DATABASE_URL=$(secret "$STRATA_DATABASE_SECRET_ARN" | node-20 -e '${databaseUrl}')`,
+          'export STRATA_DATABASE_URL',
+        ]
+      : []),
     'STRATA_API_KEY=$(secret "$STRATA_API_KEY_SECRET_ARN")',
-    'export STRATA_DATABASE_URL STRATA_API_KEY',
+    'export STRATA_API_KEY',
     `cd ${paths.bundleDir}`,
     'exec node-20 dist/control-plane/src/main.js',
     'STRATA_CONTROL_PLANE_START',

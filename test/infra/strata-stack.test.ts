@@ -8,6 +8,7 @@ import * as prettier from 'prettier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../control-plane/src/config.js';
 import { EC2_PORTS } from '../../control-plane/src/providers/ec2/ec2-provider.js';
+import { ControlPlaneDatabase } from '../../infra/lib/control-plane.js';
 import { STRATA_PORTS } from '../../infra/lib/security-groups.js';
 import {
   normalizedTemplate,
@@ -432,7 +433,7 @@ describe('IAM', () => {
   });
 
   it("lets the expansion function grow and tag only this cluster's broker volumes", () => {
-    const role = strata.stack.storageAutoExpansion.function.role!;
+    const role = strata.stack.storageAutoExpansion!.function.role!;
     const bySid = Object.fromEntries(statementsOf(strata, role).map((s) => [s.Sid ?? 'logs', s]));
     const brokerVolumes = {
       'aws:ResourceTag/strata:managed': 'true',
@@ -461,7 +462,7 @@ describe('storage auto-expansion', () => {
   it('watches each broker with one alarm above the target utilization that invokes the expansion function', () => {
     const alarms = resourcesOfType(twoPerZone.json, 'AWS::CloudWatch::Alarm');
     expect(alarms).toHaveLength(6);
-    const fn = logicalId(twoPerZone, twoPerZone.stack.storageAutoExpansion.function);
+    const fn = logicalId(twoPerZone, twoPerZone.stack.storageAutoExpansion!.function);
     const brokerIds = alarms.map(([, alarm]) => {
       expect(alarm.Properties).toMatchObject({
         Namespace: 'CWAgent',
@@ -596,7 +597,7 @@ describe('the control plane', () => {
 
   it('reads its database URL and admin key from Secrets Manager when it starts, never from user data', () => {
     const script = userData();
-    const database = strata.stack.controlPlane.database;
+    const database = strata.stack.controlPlane.database!;
     expect(script).toContain(
       `STRATA_DATABASE_SECRET_ARN={Ref:${strata.stack.getLogicalId(database.secret!.node.defaultChild as CfnElement)}}`,
     );
@@ -621,6 +622,43 @@ describe('the control plane', () => {
       .filter(([, s]) => tagsOf(s)['aws-cdk:subnet-name'] === 'Database')
       .map(([id]) => ({ Ref: id }));
     expect(subnetGroup.Properties!.SubnetIds).toEqual(database);
+  });
+});
+
+describe('without RDS and without Lambda (for AWS emulators)', () => {
+  it('keeps the control plane state in SQLite on its instance and leaves out storage auto-expansion', () => {
+    const s = synthesizeStrata({
+      controlPlaneDatabase: ControlPlaneDatabase.SQLITE,
+      storageAutoExpansion: false,
+      natGateways: 0,
+    });
+    try {
+      for (const type of [
+        'AWS::RDS::DBInstance',
+        'AWS::RDS::DBSubnetGroup',
+        'AWS::SecretsManager::SecretTargetAttachment',
+        'AWS::Lambda::Function',
+        'AWS::CloudWatch::Alarm',
+        'AWS::EC2::NatGateway',
+        'AWS::EC2::EIP',
+      ]) {
+        expect(resourcesOfType(s.json, type), type).toEqual([]);
+      }
+      expect(s.stack.securityGroups.database).toBeUndefined();
+      expect(resourcesOfType(s.json, 'AWS::EC2::SecurityGroup')).toHaveLength(5);
+      const script = renderIntrinsic(
+        s.json.Resources[logicalId(s, s.stack.controlPlane.instance)]!.Properties!.UserData,
+      );
+      expect(script).not.toContain('STRATA_DATABASE');
+      expect(script).not.toContain('rds-ca-bundle');
+      expect(script).toContain('STRATA_STATE_DIR=/var/lib/strata\n');
+      expect(script).toContain('STRATA_API_KEY=$(secret "$STRATA_API_KEY_SECRET_ARN")');
+      // The cluster itself is the same.
+      expect(resourcesOfType(s.json, 'AWS::EC2::Volume')).toHaveLength(3);
+      expect(resourcesOfType(s.json, 'AWS::EC2::Instance')).toHaveLength(7);
+    } finally {
+      s.cleanup();
+    }
   });
 });
 
