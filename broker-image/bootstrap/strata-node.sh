@@ -35,6 +35,7 @@ bootstrap_broker() {
   unit_dir=$(host_path /etc/systemd/system)
   logs_dir=$data_mount/logs
 
+  [ -f "$BUNDLE_DIR/bin/strata-broker.js" ] || die "the node bundle in $BUNDLE_DIR has no bin/strata-broker.js"
   install_packages nodejs20 xfsprogs
   ensure_service_user "$user"
   group=$(id -gn "$user")
