@@ -78,6 +78,16 @@ export class Ec2Provider implements NodeProvider {
   constructor(private readonly options: Ec2ProviderOptions) {
     this.client =
       options.client ?? new EC2Client({ maxAttempts: 8, retryMode: 'adaptive', ...options.clientConfig });
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          throw withCallName(String(context.commandName ?? '').replace(/Command$/, ''), error);
+        }
+      },
+      { step: 'initialize', name: 'strataEc2CallName', override: true },
+    );
     this.maxWaitTime = options.maxWaitSeconds ?? 900;
   }
 
@@ -425,6 +435,18 @@ export class Ec2Provider implements NodeProvider {
 /** A client token: stable for the same request, at most 64 characters. */
 function token(...parts: (string | number)[]): string {
   return createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 64);
+}
+
+/**
+ * AWS's error, once the SDK has stopped retrying, saying which call failed and why:
+ * "RunInstances: InsufficientInstanceCapacity: We currently do not have sufficient capacity ...".
+ * The error keeps its class and name (AWS's error code).
+ */
+function withCallName(call: string, error: unknown): unknown {
+  if (error instanceof Error && '$metadata' in error && call && !error.message.startsWith(`${call}: `)) {
+    error.message = `${call}: ${error.name}: ${error.message}`;
+  }
+  return error;
 }
 
 async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
