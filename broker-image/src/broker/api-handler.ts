@@ -1,3 +1,4 @@
+import type { ReadBufferPool } from '../storage/read-buffer-pool.js';
 import type { Logger } from 'pino';
 import type { BrokerMetrics } from '../admin/metrics.js';
 import type { BrokerConfig } from '../config/broker-config.js';
@@ -26,6 +27,8 @@ export interface BrokerServices {
   readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
   readonly offsetsTopic: OffsetsTopic;
+  /** Buffers fetch responses read log data into. */
+  readonly readBuffers: ReadBufferPool;
   /** The APIs this broker serves, for ApiVersions. */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
 }
@@ -39,6 +42,11 @@ export interface RequestContext {
   readonly services: BrokerServices;
   /** Closes this connection after the current request (with one log line giving the reason). */
   readonly closeConnection: (reason: string) => void;
+  /**
+   * Runs `callback` once the response is on the socket (or will never be: no response, a closed
+   * connection), when buffers it refers to may be reused.
+   */
+  readonly afterResponse: (callback: () => void) => void;
 }
 
 /**

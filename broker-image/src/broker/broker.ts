@@ -1,3 +1,4 @@
+import { ReadBufferPool } from '../storage/read-buffer-pool.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { AdminServer } from '../admin/admin-server.js';
@@ -150,6 +151,7 @@ export class Broker {
       producerIds: new ProducerIdManager(this.metadata),
       groups: this.groups,
       offsetsTopic,
+      readBuffers: new ReadBufferPool(),
       handlers: brokerHandlers(),
     };
     this.socketServer = new SocketServer(services);

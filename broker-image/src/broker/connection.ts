@@ -123,6 +123,10 @@ export class Connection {
       );
       return undefined;
     }
+    const afterResponse: (() => void)[] = [];
+    const responded = (): void => {
+      for (const callback of afterResponse.splice(0)) callback();
+    };
     const context: RequestContext = {
       header,
       apiVersion: header.apiVersion,
@@ -130,20 +134,24 @@ export class Connection {
       remoteAddress: this.remoteAddress,
       services: this.services,
       closeConnection: (reason) => this.reject(reason, header),
+      afterResponse: (callback) => afterResponse.push(callback),
     };
     const finish = (response: unknown): void => {
       this.services.metrics.request(handler.api.name, Number(process.hrtime.bigint() - started) / 1e9);
       if (response !== undefined && !this.closed)
-        this.write(this.encode(header, handler.api, header.apiVersion, response));
+        this.write(this.encode(header, handler.api, header.apiVersion, response), responded);
+      else responded();
+    };
+    const failed = (error: unknown): void => {
+      this.fail(handler.api, header, error);
+      responded();
     };
     try {
       const result = handler.handle(request as never, context);
-      if (result instanceof Promise) {
-        return result.then(finish, (error: unknown) => this.fail(handler.api, header, error));
-      }
+      if (result instanceof Promise) return result.then(finish, failed);
       finish(result);
     } catch (error) {
-      this.fail(handler.api, header, error);
+      failed(error);
     }
     return undefined;
   }
@@ -179,10 +187,19 @@ export class Connection {
     this.close();
   }
 
-  private write(chunks: readonly Buffer[]): void {
-    if (this.closed) return;
+  /**
+   * Writes a response with one vectored write. `written` runs once the socket is done with the
+   * chunks (written, or the write failed or was cancelled), never before.
+   */
+  private write(chunks: readonly Buffer[], written?: () => void): void {
+    if (this.closed) {
+      written?.();
+      return;
+    }
     this.socket.cork();
-    for (const chunk of chunks) this.socket.write(chunk);
+    chunks.forEach((chunk, i) =>
+      this.socket.write(chunk, i === chunks.length - 1 && written ? () => written() : undefined),
+    );
     this.socket.uncork();
   }
 

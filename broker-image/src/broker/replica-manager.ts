@@ -1,3 +1,4 @@
+import type { ReadAllocator } from '../storage/read-buffer-pool.js';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { logConfigFor, topicConfigValue } from '../config/topic-configs.js';
@@ -53,6 +54,8 @@ export interface FetchParams {
   readonly minBytes: number;
   readonly maxBytes: number;
   readonly partitions: readonly FetchPartitionRequest[];
+  /** Where the log data is read into (the response's pooled buffers); fresh buffers by default. */
+  readonly allocate?: ReadAllocator;
 }
 
 /** Proposes a partition state change (an ISR change) to the controller's store; false if it raced. */
@@ -345,7 +348,7 @@ export class ReplicaManager {
         }
         const upper = params.replicaId >= 0 ? log.logEndOffset : log.highWatermark;
         const limit = Math.max(0, Math.min(request.partitionMaxBytes, remaining));
-        const { records } = log.read(request.fetchOffset, limit, upper, minOneBatch);
+        const { records } = log.read(request.fetchOffset, limit, upper, minOneBatch, params.allocate);
         if (records.length > 0) {
           remaining = Math.max(0, remaining - records.length);
           minOneBatch = false;

@@ -10,6 +10,7 @@ import { recordsOf } from '../protocol/records/records.js';
 import type { StorageFileSystem } from './file-system.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
+import type { ReadAllocator } from './read-buffer-pool.js';
 
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
@@ -262,8 +263,8 @@ export class LogSegment {
     this.size = position + records.length;
   }
 
-  private readAt(position: number, length: number): Buffer {
-    const out = Buffer.allocUnsafe(length);
+  private readAt(position: number, length: number, allocate: ReadAllocator = Buffer.allocUnsafe): Buffer {
+    const out = allocate(length);
     let read = 0;
     while (read < length) {
       const n = this.fs.readSync(this.fd, out, read, length - read, position + read);
@@ -338,14 +339,20 @@ export class LogSegment {
    * Whole batches from the one holding `offset`, up to `maxBytes` — but always the first batch
    * when `minOneBatch`, however large — and never past `maxPosition`.
    */
-  read(offset: number, maxBytes: number, maxPosition: number, minOneBatch: boolean): Buffer | undefined {
+  read(
+    offset: number,
+    maxBytes: number,
+    maxPosition: number,
+    minOneBatch: boolean,
+    allocate?: ReadAllocator,
+  ): Buffer | undefined {
     const first = this.translateOffset(offset);
     if (!first || first.position >= maxPosition) return undefined;
     const available = Math.min(maxPosition, this.size) - first.position;
     if (first.size > maxBytes) {
-      return minOneBatch ? this.readAt(first.position, first.size) : undefined;
+      return minOneBatch ? this.readAt(first.position, first.size, allocate) : undefined;
     }
-    const data = this.readAt(first.position, Math.min(maxBytes, available));
+    const data = this.readAt(first.position, Math.min(maxBytes, available), allocate);
     return data.subarray(0, wholeBatchesLength(data));
   }
 

@@ -1,3 +1,4 @@
+import type { ReadAllocator } from './read-buffer-pool.js';
 import { KafkaError } from '../protocol/errors.js';
 import { batchesOf, validateProducedRecords, type RecordBatch } from '../protocol/records/record-batch.js';
 import { checkUncompressedRecords, recordsOf } from '../protocol/records/records.js';
@@ -322,7 +323,14 @@ export class PartitionLog {
    * Reads whole batches starting with the one holding `offset`, up to `maxBytes` (but at least one
    * batch when `minOneBatch`), and nothing at or beyond `maxOffset`.
    */
-  read(offset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): FetchDataInfo {
+  read(
+    offset: number,
+    maxBytes: number,
+    maxOffset: number,
+    minOneBatch: boolean,
+    /** Where the data goes (a fetch's pooled buffers); a fresh buffer by default. */
+    allocate?: ReadAllocator,
+  ): FetchDataInfo {
     if (offset < this.logStartOffset || offset > this.logEndOffset) {
       throw new KafkaError(
         'OFFSET_OUT_OF_RANGE',
@@ -333,7 +341,7 @@ export class PartitionLog {
     for (let i = this.floorSegmentIndex(offset); i < this.segments.length; i++) {
       const segment = this.segments[i]!;
       const maxPosition = this.positionOf(segment, maxOffset);
-      const data = segment.read(offset, maxBytes, maxPosition, minOneBatch);
+      const data = segment.read(offset, maxBytes, maxPosition, minOneBatch, allocate);
       if (data && data.length > 0) return { records: data };
       if (segment.nextOffset > offset && maxPosition < segment.size) break;
     }

@@ -7,7 +7,7 @@ import { defineHandler } from '../api-handler.js';
  * up to `maxWaitMs` for `minBytes`. Incremental fetch sessions are declined (session id 0), which
  * every client handles by sending full fetch requests.
  */
-export const fetchHandler = defineHandler(Fetch, async (request, { services }) => {
+export const fetchHandler = defineHandler(Fetch, async (request, { services, afterResponse }) => {
   const partitions = request.topics.flatMap((t) =>
     t.partitions.map((p) => ({
       topic: t.topic,
@@ -18,7 +18,10 @@ export const fetchHandler = defineHandler(Fetch, async (request, { services }) =
       lastFetchedEpoch: p.lastFetchedEpoch,
     })),
   );
+  const lease = services.readBuffers.lease();
+  afterResponse(() => lease.release());
   const results = await services.replicaManager.fetchMessages({
+    allocate: lease.allocate,
     replicaId: request.replicaId,
     maxWaitMs: request.maxWaitMs,
     minBytes: request.minBytes,
