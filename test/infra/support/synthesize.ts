@@ -81,7 +81,7 @@ export function synthesizeStrata(
 }
 
 /** A tarball holding only the node bootstrap's entry point. */
-function placeholderNodeBundle(dir: string): string {
+export function placeholderNodeBundle(dir: string): string {
   const contents = join(dir, 'bundle');
   mkdirSync(join(contents, 'bootstrap'), { recursive: true });
   writeFileSync(join(contents, 'bootstrap', 'strata-node.sh'), '#!/bin/bash\necho placeholder\n', {
