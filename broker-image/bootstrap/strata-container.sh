@@ -79,6 +79,8 @@ main() {
   [ -n "$ip" ] || ip=$(container_ip)
   properties=$(render_broker_properties "$ip" "$data_dir")
   printf '%s\n' "$properties" >"$state_dir/server.properties"
+  # The bootstrap's own variables are not the broker's settings either.
+  unexport_bootstrap_variables
   exec node "$BUNDLE_DIR/bin/strata-broker.js" "$state_dir/server.properties" "$@"
 }
 

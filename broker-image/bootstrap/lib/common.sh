@@ -10,6 +10,10 @@
 #   STRATA_SERVICE_USER    the user the broker and etcd run as (default: strata)
 #   STRATA_VOLUME_WAIT_SECONDS  how long a broker waits for its data volume (default: 600)
 
+BOOTSTRAP_VARIABLES=(
+  STRATA_ROOT STRATA_SYSTEMCTL STRATA_INSTALL_PACKAGES STRATA_SERVICE_USER STRATA_VOLUME_WAIT_SECONDS
+)
+
 log() {
   printf 'strata-node: %s\n' "$*" >&2
 }
@@ -44,6 +48,12 @@ validate_bootstrap_environment() {
     die "STRATA_SERVICE_USER \"$STRATA_SERVICE_USER\" is not a user name"
   [[ ${STRATA_VOLUME_WAIT_SECONDS:-600} =~ ^(0|[1-9][0-9]{0,5})$ ]] ||
     die "STRATA_VOLUME_WAIT_SECONDS \"$STRATA_VOLUME_WAIT_SECONDS\" is not a number of seconds"
+}
+
+# Keeps the variables above from the environment of what is started next (a broker would take
+# them for its settings).
+unexport_bootstrap_variables() {
+  export -n "${BOOTSTRAP_VARIABLES[@]}"
 }
 
 # An instance path (absolute) under STRATA_ROOT.
