@@ -65,12 +65,21 @@ function listFiles(dir, skip = () => false, prefix = '') {
 }
 
 /**
+ * The build's JavaScript files whose TypeScript source is still there: tsc never removes what it
+ * compiled from a source since deleted, and such a file has no place in the bundle.
+ */
+function compiledFiles() {
+  return listFiles(dist).filter(
+    (file) => file.endsWith('.js') && existsSync(join(root, file.replace(/\.js$/, '.ts'))),
+  );
+}
+
+/**
  * The package's dependencies the build names: a static or dynamic import, or a require, of the
  * package or of a file inside it.
  */
 function runtimeDependencies(pkg) {
-  const code = listFiles(dist)
-    .filter((file) => file.endsWith('.js'))
+  const code = compiledFiles()
     .map((file) => readFileSync(join(dist, file), 'utf8'))
     .join('\n');
   return Object.keys(pkg.dependencies ?? {})
@@ -185,9 +194,7 @@ async function main() {
 
   const stage = mkdtempSync(join(tmpdir(), 'strata-node-bundle-'));
   try {
-    for (const file of listFiles(dist)) {
-      if (file.endsWith('.js')) copyInto(stage, join(dist, file), `dist/${file}`);
-    }
+    for (const file of compiledFiles()) copyInto(stage, join(dist, file), `dist/${file}`);
     for (const file of listFiles(prismaDir)) copyInto(stage, join(prismaDir, file), `prisma/${file}`);
     copyInto(stage, join(root, 'bin/strata-broker.js'), 'bin/strata-broker.js');
     for (const file of listFiles(bootstrapDir)) {

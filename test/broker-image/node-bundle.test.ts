@@ -58,6 +58,16 @@ describe('the node bundle', () => {
     ]) {
       expect(existsSync(join(bundle, file)), file).toBe(true);
     }
+    // Compiled from the sources there are now, never from a source since deleted.
+    const compiled = execFileSync('find', ['dist', '-name', '*.js'], { cwd: bundle, encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    expect(compiled.length).toBeGreaterThan(100);
+    for (const file of compiled) {
+      expect(existsSync(join(REPOSITORY, file.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), file).toBe(
+        true,
+      );
+    }
     const manifest = JSON.parse(readFileSync(join(bundle, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };

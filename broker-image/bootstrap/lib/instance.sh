@@ -1,18 +1,16 @@
 # shellcheck shell=bash
 # What the bootstrap learns about, and sets up on, the instance itself. Requires common.sh.
 
-# The instance metadata service, IMDSv2 only (a session token first, then the request with it).
-imds_endpoint() {
-  printf '%s' "${STRATA_IMDS_ENDPOINT:-http://169.254.169.254}"
-}
+IMDS_ENDPOINT=http://169.254.169.254
 
+# The instance metadata service, IMDSv2 only (a session token first, then the request with it).
 imds_get() {
   local path=$1 token
   token=$(curl -fsS --retry 10 --retry-connrefused --retry-delay 1 --connect-timeout 2 --max-time 10 \
-    -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$(imds_endpoint)/latest/api/token") ||
+    -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS_ENDPOINT/latest/api/token") ||
     die "the instance metadata service gives no session token"
   curl -fsS --retry 10 --retry-connrefused --retry-delay 1 --connect-timeout 2 --max-time 10 \
-    -H "X-aws-ec2-metadata-token: $token" "$(imds_endpoint)/latest/meta-data/$path" ||
+    -H "X-aws-ec2-metadata-token: $token" "$IMDS_ENDPOINT/latest/meta-data/$path" ||
     die "the instance metadata service does not answer $path"
 }
 
