@@ -6,9 +6,6 @@ import { TAG } from '../../control-plane/src/providers/ec2/node-tags.js';
 /** The tag keys the control plane's EC2 provider finds its resources by; the stack uses the same. */
 export const STRATA_TAG = TAG;
 
-/** The tag the storage-expansion function keeps a volume's last expansion time in (ISO 8601). */
-export const LAST_EXPANDED_AT_TAG = 'strata:last-expanded-at';
-
 /** Which of a node's resources a set of tags is for, as the EC2 provider's `strata:kind` says. */
 export type NodeResourceKind = 'instance' | 'volume' | 'interface';
 
