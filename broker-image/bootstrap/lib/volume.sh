@@ -160,10 +160,12 @@ grow_filesystem() {
 
 # Everything a broker's volume needs at boot, in order; safe to run again.
 prepare_data_volume() {
-  local volume_id=$1 mount_point=$2 fstab=$3 by_id_dir=$4 device
+  local volume_id=$1 mount_point=$2 fstab=$3 by_id_dir=$4 device uuid fstype
   device=$(find_volume_device "$volume_id" "${STRATA_VOLUME_WAIT_SECONDS:-600}" "$by_id_dir")
   format_if_blank "$device"
-  ensure_fstab_entry "$fstab" "$(filesystem_uuid "$device")" "$mount_point" "$(filesystem_type "$device")"
+  uuid=$(filesystem_uuid "$device")
+  fstype=$(filesystem_type "$device")
+  ensure_fstab_entry "$fstab" "$uuid" "$mount_point" "$fstype"
   mount_from_fstab "$fstab" "$mount_point" "$device"
   grow_filesystem "$mount_point"
 }
