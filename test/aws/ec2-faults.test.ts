@@ -93,6 +93,27 @@ describe('the EC2 provider when EC2 throttles or refuses calls', () => {
     expect(await leftOf(cluster.id)).toEqual({ instances: [], volumes: [], interfaces: [] });
   });
 
+  it('retries a launch whose answer was lost with the same client token', async () => {
+    const cluster = testCluster(network.zones);
+    const coordinators = [];
+    for (let i = 0; i < 3; i++) coordinators.push(await addressedNode(provider, cluster, 'coordinator', i));
+    const broker = await addressedNode(provider, cluster, 'broker', 1);
+    proxy.inject({ action: 'RunInstances', ...EC2_ERRORS.internal, times: 1, afterForwarding: true });
+    const from = proxy.calls.length;
+
+    const started = await provider.startBroker(cluster, broker, volumeOf(cluster, broker), coordinators);
+
+    // EC2 answers a repeated client token with the instance the first call launched. (The
+    // emulator does not keep client tokens, so it launches a second one here.)
+    const launches = proxy.calls.slice(from).filter((c) => c.action === 'RunInstances');
+    expect(launches.map((c) => c.fault)).toEqual(['InternalError', undefined]);
+    expect(launches[0]!.params.get('ClientToken')).toMatch(/^[0-9a-f]{64}$/);
+    expect(launches[1]!.params.get('ClientToken')).toBe(launches[0]!.params.get('ClientToken'));
+    expect((await leftOf(cluster.id)).instances).toContain(started.nodeRef);
+    await provider.releaseCluster(cluster);
+    expect(await leftOf(cluster.id)).toEqual({ instances: [], volumes: [], interfaces: [] });
+  });
+
   it.each([
     ['no capacity', EC2_ERRORS.noCapacity],
     ['access denied', EC2_ERRORS.denied],

@@ -13,6 +13,11 @@ export interface Ec2Fault {
   readonly status: number;
   /** How many calls to answer with it (then calls go through again). @default every call */
   readonly times?: number;
+  /**
+   * Let the call reach the emulator (and take effect) and lose its answer: the client sees the
+   * error, as when EC2 acted but the response did not arrive. @default false
+   */
+  readonly afterForwarding?: boolean;
 }
 
 /** One EC2 call that went through the proxy. */
@@ -33,6 +38,7 @@ export const EC2_ERRORS = {
       'Our system will be working on provisioning additional capacity.',
     status: 500,
   },
+  internal: { code: 'InternalError', message: 'An internal error has occurred.', status: 500 },
   denied: {
     code: 'UnauthorizedOperation',
     message: 'You are not authorized to perform this operation. User: arn:aws:iam::000000000000:user/strata',
@@ -91,14 +97,13 @@ export class FaultProxy {
     const params = new URLSearchParams(form ? body.toString('utf8') : '');
     const action = params.get('Action') ?? '';
     const chosen = this.faults.find((f) => f.fault.action === action && f.left > 0);
-    if (chosen) {
-      chosen.left--;
-      this.calls.push({ action, params, fault: chosen.fault.code });
-      res.writeHead(chosen.fault.status, { 'content-type': 'text/xml;charset=UTF-8' });
-      res.end(errorXml(chosen.fault));
-      return;
-    }
-    if (action) this.calls.push({ action, params, fault: undefined });
+    if (chosen) chosen.left--;
+    if (action) this.calls.push({ action, params, fault: chosen?.fault.code });
+    const fail = (fault: Ec2Fault) => {
+      res.writeHead(fault.status, { 'content-type': 'text/xml;charset=UTF-8' });
+      res.end(errorXml(fault));
+    };
+    if (chosen && !chosen.fault.afterForwarding) return fail(chosen.fault);
     const upstream = request(
       {
         host: this.target.hostname,
@@ -108,6 +113,11 @@ export class FaultProxy {
         headers: req.headers,
       },
       (answer) => {
+        if (chosen) {
+          answer.resume();
+          answer.once('end', () => fail(chosen.fault));
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
