@@ -120,3 +120,19 @@ export function cleanEnvironment(extra: Readonly<Record<string, string>> = {}): 
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('STRATA_')) env[key] = value;
   return { ...env, ...extra };
 }
+
+/**
+ * systemd's own check of unit files (syntax, settings, executables): the messages it has beyond
+ * `allowed` warnings. It runs without a running systemd.
+ */
+export async function systemdVerify(
+  unitFiles: readonly string[],
+  allowed: readonly RegExp[] = [],
+): Promise<string[]> {
+  const result = await runCommand('systemd-analyze', ['verify', ...unitFiles]);
+  const messages = (result.stdout + result.stderr)
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !allowed.some((pattern) => pattern.test(line)));
+  if (result.code !== 0 && messages.length === 0) messages.push(`systemd-analyze exited with ${result.code}`);
+  return messages;
+}

@@ -12,6 +12,7 @@ import {
   recordingCommand,
   runBootstrap,
   startProcess,
+  systemdVerify,
   unitExecStart,
   unitSetting,
   writeNodeEnv,
@@ -102,6 +103,7 @@ describe('a coordinator instance', () => {
     const unit = (node: (typeof nodes)[number]) => join(node.root, 'etc/systemd/system/strata-etcd.service');
     expect(unitSetting(unit(nodes[0]!), 'User')).toBe('nobody');
     expect(unitSetting(unit(nodes[0]!), 'Type')).toBe('notify');
+    expect(await systemdVerify([unit(nodes[0]!)], [/Special user nobody configured/])).toEqual([]);
     const dataDir = join(nodes[0]!.root, 'var/lib/strata/etcd');
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
 

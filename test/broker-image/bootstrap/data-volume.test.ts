@@ -24,6 +24,7 @@ import {
   recordingCommand,
   runBootstrap,
   startProcess,
+  systemdVerify,
   unitExecStart,
   unitSetting,
   writeNodeEnv,
@@ -35,6 +36,8 @@ const MIB = 1024 * 1024;
 const VOLUME_ID = 'vol-0a1b2c3d4e5f60718';
 /** A user every Linux has, so the test adds none to the machine. */
 const SERVICE_USER = 'nobody';
+/** What systemd says of units that run as nobody, as the tests' do. */
+const NOBODY_WARNING = /Special user nobody configured/;
 
 /**
  * Whether this machine lets the test attach a file as a block device (root, loop devices): the
@@ -302,6 +305,13 @@ describe('a broker instance', () => {
       const units = join(node.root, 'etc/systemd/system');
       expect(unitSetting(join(units, 'strata-broker.service'), 'User')).toBe(SERVICE_USER);
       expect(unitSetting(join(units, 'strata-broker.service'), 'RequiresMountsFor')).toBe(node.mountPoint);
+      const unitFiles = ['strata-broker.service', 'strata-growfs.service', 'strata-growfs.timer'];
+      expect(
+        await systemdVerify(
+          unitFiles.map((unit) => join(units, unit)),
+          [NOBODY_WARNING],
+        ),
+      ).toEqual([]);
       expect(node.packages.calls()).toEqual(['nodejs20 xfsprogs']);
       expect(node.systemctl.calls()).toEqual([
         'daemon-reload',
