@@ -8,7 +8,6 @@ import * as prettier from 'prettier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../control-plane/src/config.js';
 import { EC2_PORTS } from '../../control-plane/src/providers/ec2/ec2-provider.js';
-import { ControlPlaneDatabase } from '../../infra/lib/control-plane.js';
 import { STRATA_PORTS } from '../../infra/lib/security-groups.js';
 import {
   normalizedTemplate,
@@ -34,7 +33,13 @@ const NAMED_ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 
 beforeAll(() => {
   strata = synthesizeStrata();
-  twoPerZone = synthesizeStrata({ brokersPerZone: 2, availabilityZones: NAMED_ZONES });
+  twoPerZone = synthesizeStrata({
+    brokersPerZone: 2,
+    availabilityZones: NAMED_ZONES,
+    targetUtilizationPercent: 75,
+    maxVolumeSizeGiB: 2000,
+    expansionCooldownSeconds: 3600,
+  });
 });
 afterAll(() => {
   strata?.cleanup();
@@ -467,7 +472,7 @@ describe('storage auto-expansion', () => {
       expect(alarm.Properties).toMatchObject({
         Namespace: 'CWAgent',
         MetricName: 'disk_used_percent',
-        Threshold: 60,
+        Threshold: 75,
         ComparisonOperator: 'GreaterThanThreshold',
         EvaluationPeriods: 1,
         Statistic: 'Maximum',
@@ -493,26 +498,17 @@ describe('storage auto-expansion', () => {
   });
 
   it('sets the alarm threshold and the function from the policy settings', () => {
-    const s = synthesizeStrata({
-      targetUtilizationPercent: 75,
-      maxVolumeSizeGiB: 2000,
-      expansionCooldownSeconds: 3600,
-    });
-    try {
-      s.template.allResourcesProperties('AWS::CloudWatch::Alarm', { Threshold: 75 });
-      s.template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: {
-          Variables: {
-            STRATA_CLUSTER_ID: 'default',
-            STRATA_TARGET_UTILIZATION_PERCENT: '75',
-            STRATA_MAX_VOLUME_SIZE_GIB: '2000',
-            STRATA_EXPANSION_COOLDOWN_SECONDS: '3600',
-          },
+    twoPerZone.template.allResourcesProperties('AWS::CloudWatch::Alarm', { Threshold: 75 });
+    twoPerZone.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          STRATA_CLUSTER_ID: 'default',
+          STRATA_TARGET_UTILIZATION_PERCENT: '75',
+          STRATA_MAX_VOLUME_SIZE_GIB: '2000',
+          STRATA_EXPANSION_COOLDOWN_SECONDS: '3600',
         },
-      });
-    } finally {
-      s.cleanup();
-    }
+      },
+    });
   });
 
   it("runs the control plane's expansion policy, bundled from its source, with the runtime's AWS SDK", () => {
@@ -622,43 +618,6 @@ describe('the control plane', () => {
       .filter(([, s]) => tagsOf(s)['aws-cdk:subnet-name'] === 'Database')
       .map(([id]) => ({ Ref: id }));
     expect(subnetGroup.Properties!.SubnetIds).toEqual(database);
-  });
-});
-
-describe('without RDS and without Lambda (for AWS emulators)', () => {
-  it('keeps the control plane state in SQLite on its instance and leaves out storage auto-expansion', () => {
-    const s = synthesizeStrata({
-      controlPlaneDatabase: ControlPlaneDatabase.SQLITE,
-      storageAutoExpansion: false,
-      natGateways: 0,
-    });
-    try {
-      for (const type of [
-        'AWS::RDS::DBInstance',
-        'AWS::RDS::DBSubnetGroup',
-        'AWS::SecretsManager::SecretTargetAttachment',
-        'AWS::Lambda::Function',
-        'AWS::CloudWatch::Alarm',
-        'AWS::EC2::NatGateway',
-        'AWS::EC2::EIP',
-      ]) {
-        expect(resourcesOfType(s.json, type), type).toEqual([]);
-      }
-      expect(s.stack.securityGroups.database).toBeUndefined();
-      expect(resourcesOfType(s.json, 'AWS::EC2::SecurityGroup')).toHaveLength(5);
-      const script = renderIntrinsic(
-        s.json.Resources[logicalId(s, s.stack.controlPlane.instance)]!.Properties!.UserData,
-      );
-      expect(script).not.toContain('STRATA_DATABASE');
-      expect(script).not.toContain('rds-ca-bundle');
-      expect(script).toContain('STRATA_STATE_DIR=/var/lib/strata\n');
-      expect(script).toContain('STRATA_API_KEY=$(secret "$STRATA_API_KEY_SECRET_ARN")');
-      // The cluster itself is the same.
-      expect(resourcesOfType(s.json, 'AWS::EC2::Volume')).toHaveLength(3);
-      expect(resourcesOfType(s.json, 'AWS::EC2::Instance')).toHaveLength(7);
-    } finally {
-      s.cleanup();
-    }
   });
 });
 
