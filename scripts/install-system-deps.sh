@@ -2,8 +2,8 @@
 # Installs the Debian packages Strata and its tests need: etcd (the coordinator quorum of a
 # cluster), kcat (librdkafka's CLI), curl and jq (the README's walk-through), PostgreSQL (the
 # control plane's production database, tested alongside SQLite), a JDK and Maven (Kafka's Java
-# client and tools come from Maven Central), and the headers node-rdkafka builds librdkafka
-# against. Run as root or with sudo.
+# client and tools come from Maven Central), the headers node-rdkafka builds librdkafka
+# against, and Python's venv (the local AWS emulator installs into one). Run as root or with sudo.
 set -euo pipefail
 
 packages=(
@@ -16,6 +16,7 @@ packages=(
   maven
   build-essential
   python3
+  python3-venv
   libssl-dev
   zlib1g-dev
   libzstd-dev
