@@ -9,6 +9,7 @@ import {
   type RequestHeader,
 } from '../protocol/headers.js';
 import { ApiVersions } from '../protocol/messages/api-versions.js';
+import { Produce } from '../protocol/messages/produce.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import { ERROR_CODES } from '../protocol/errors.js';
@@ -40,7 +41,11 @@ export class Connection {
     private readonly services: BrokerServices,
     private readonly onClose: (connection: Connection) => void,
   ) {
-    this.decoder = new FrameDecoder(services.config.socketRequestMaxBytes);
+    const pool = services.readBuffers;
+    this.decoder = new FrameDecoder(
+      services.config.socketRequestMaxBytes,
+      (size) => pool.acquire(size) ?? Buffer.allocUnsafe(size),
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
@@ -124,6 +129,10 @@ export class Connection {
       return undefined;
     }
     const afterResponse: (() => void)[] = [];
+    // A produced record set is written to the log before the response, and nothing keeps it:
+    // the frame's buffer can go back to the pool. Other requests' bytes may live on (a group
+    // member's metadata), so their buffers are left to the garbage collector.
+    if (header.apiKey === Produce.apiKey) afterResponse.push(() => this.services.readBuffers.release(frame));
     const responded = (): void => {
       for (const callback of afterResponse.splice(0)) callback();
     };

@@ -8,7 +8,11 @@ export class FrameDecoder {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(
+    private readonly maxFrameBytes: number,
+    /** Where a frame that arrived in several chunks is assembled (a fresh buffer by default). */
+    private readonly allocate: (size: number) => Buffer = Buffer.allocUnsafe,
+  ) {}
 
   /** Adds bytes and returns every frame now complete (without its size prefix). */
   push(chunk: Buffer): Buffer[] {
@@ -22,14 +26,49 @@ export class FrameDecoder {
         throw new FrameTooLargeError(head, this.maxFrameBytes);
       }
       if (this.pendingBytes < 4 + head) break;
-      const all =
-        this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-      frames.push(all.subarray(4, 4 + head));
-      const rest = all.subarray(4 + head);
-      this.pending = rest.length > 0 ? [rest] : [];
-      this.pendingBytes = rest.length;
+      frames.push(this.takeFrame(head));
     }
     return frames;
+  }
+
+  /**
+   * Takes the size prefix and the `size` bytes after it off the pending chunks: a view when they
+   * are all in the first chunk, else a buffer of exactly the frame (never shared with the bytes
+   * of the next frame, so the frame's buffer can be reused once the frame is served).
+   */
+  private takeFrame(size: number): Buffer {
+    const first = this.pending[0]!;
+    if (first.length >= 4 + size) {
+      const frame = first.subarray(4, 4 + size);
+      this.consume(4 + size);
+      return frame;
+    }
+    this.consume(4);
+    const frame = this.allocate(size);
+    let filled = 0;
+    while (filled < size) {
+      const chunk = this.pending[0]!;
+      const n = Math.min(chunk.length, size - filled);
+      chunk.copy(frame, filled, 0, n);
+      filled += n;
+      this.consume(n);
+    }
+    return frame;
+  }
+
+  /** Drops `n` bytes from the front of the pending chunks. */
+  private consume(n: number): void {
+    this.pendingBytes -= n;
+    while (n > 0) {
+      const chunk = this.pending[0]!;
+      if (chunk.length <= n) {
+        this.pending.shift();
+        n -= chunk.length;
+      } else {
+        this.pending[0] = chunk.subarray(n);
+        n = 0;
+      }
+    }
   }
 
   private peekSize(): number {

@@ -2,16 +2,16 @@
 export type ReadAllocator = (length: number) => Buffer;
 
 /**
- * Reusable buffers for the log data fetches send. A fetch reads up to a partition's
- * `partitionMaxBytes` (1 MiB by default) from the page cache into memory, and the buffer lives
- * only until the response is on the socket; a fresh buffer per read costs page faults on first
- * touch and garbage-collection work, which the pool spends once. Reads larger than a slab get
- * buffers of their own.
+ * Reusable buffers for the bulk bytes a broker moves: the log data a fetch reads from the page
+ * cache before it goes out on the socket, and produce requests assembled from the socket's
+ * chunks before they are appended. Each lives only until its request is served, and a fresh
+ * buffer each time costs page faults on first touch and garbage collection, which the pool pays
+ * once. Anything larger than a slab gets a buffer of its own.
  */
 export class ReadBufferPool {
   private readonly free: ArrayBuffer[] = [];
-  /** Slabs handed out and not yet returned (for the admin view and tests). */
-  outstanding = 0;
+  /** Slabs handed out and not yet returned; a release of anything else is ignored. */
+  private readonly issued = new WeakSet<ArrayBuffer>();
 
   constructor(
     readonly slabBytes = 1024 * 1024,
@@ -19,26 +19,32 @@ export class ReadBufferPool {
     private readonly maxFreeSlabs = 64,
   ) {}
 
-  /** A lease for one response: every buffer it allocates goes back to the pool on `release`. */
-  lease(): ReadLease {
-    return new ReadLease(this);
-  }
-
   get freeSlabs(): number {
     return this.free.length;
   }
 
-  /** @internal A slab (whole) for a read of `length` bytes, or undefined when it is too large. */
-  take(length: number): ArrayBuffer | undefined {
+  /** A buffer of `length` bytes on a slab of its own, or undefined when it is larger than a slab. */
+  acquire(length: number): Buffer | undefined {
     if (length > this.slabBytes) return undefined;
-    this.outstanding++;
-    return this.free.pop() ?? new ArrayBuffer(this.slabBytes);
+    const slab = this.free.pop() ?? new ArrayBuffer(this.slabBytes);
+    this.issued.add(slab);
+    return Buffer.from(slab, 0, length);
   }
 
-  /** @internal */
-  give(slab: ArrayBuffer): void {
-    this.outstanding--;
+  /**
+   * Gives back the slab under a buffer `acquire` returned. Only once nothing refers to the
+   * buffer any more (the response written, the request served); a second release is ignored.
+   */
+  release(buffer: Buffer): void {
+    const slab = buffer.buffer as ArrayBuffer;
+    if (!this.issued.has(slab)) return;
+    this.issued.delete(slab);
     if (this.free.length < this.maxFreeSlabs) this.free.push(slab);
+  }
+
+  /** A lease for one response: every buffer it allocates goes back to the pool on `release`. */
+  lease(): ReadLease {
+    return new ReadLease(this);
   }
 }
 
@@ -47,21 +53,21 @@ export class ReadBufferPool {
  * after the response was written to the socket (its write callback), or when it never will be.
  */
 export class ReadLease {
-  private slabs: ArrayBuffer[] = [];
+  private buffers: Buffer[] = [];
 
   constructor(private readonly pool: ReadBufferPool) {}
 
   readonly allocate: ReadAllocator = (length) => {
-    const slab = this.pool.take(length);
-    if (!slab) return Buffer.allocUnsafe(length);
-    this.slabs.push(slab);
-    return Buffer.from(slab, 0, length);
+    const buffer = this.pool.acquire(length);
+    if (!buffer) return Buffer.allocUnsafe(length);
+    this.buffers.push(buffer);
+    return buffer;
   };
 
   /** Returns the buffers to the pool; safe to call more than once. */
   release(): void {
-    const slabs = this.slabs;
-    this.slabs = [];
-    for (const slab of slabs) this.pool.give(slab);
+    const buffers = this.buffers;
+    this.buffers = [];
+    for (const buffer of buffers) this.pool.release(buffer);
   }
 }

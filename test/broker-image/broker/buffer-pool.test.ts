@@ -1,11 +1,19 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fetch } from '../../../broker-image/src/protocol/messages/index.js';
+import { Fetch, Produce } from '../../../broker-image/src/protocol/messages/index.js';
 import { batchesOf } from '../../../broker-image/src/protocol/records/record-batch.js';
 import { recordsOf } from '../../../broker-image/src/protocol/records/records.js';
 import { BrokerProcess } from '../../support/broker-process.js';
 import { decodeResponseFrame, encodeRequestFrame, withRawClient } from '../../support/raw-client.js';
-import { createTopics, FETCH_VERSION, fetchBatches, produceValues } from '../../support/raw-requests.js';
+import {
+  createTopics,
+  FETCH_VERSION,
+  fetchBatches,
+  PRODUCE_VERSION,
+  produceValues,
+  readAllValues,
+  valuesBatch,
+} from '../../support/raw-requests.js';
 
 let broker: BrokerProcess | undefined;
 afterEach(async () => broker?.destroy());
@@ -62,8 +70,8 @@ function readFrames(socket: Socket, count: number): Promise<Buffer[]> {
   });
 }
 
-describe('fetch read buffers', () => {
-  it('are not reused while a response is still waiting to be written to a slow consumer', async () => {
+describe('pooled buffers', () => {
+  it('of a fetch are not reused while its response is still waiting to be written to a slow consumer', async () => {
     broker = await BrokerProcess.start();
     await withRawClient(broker.port, async (client) => {
       await createTopics(client, [{ name: 'pooled', partitions: 2 }]);
@@ -107,6 +115,47 @@ describe('fetch read buffers', () => {
         const batchIndex = batch.baseOffset / RECORDS_PER_BATCH;
         expect(recordsOf(batch).map((r) => r.value!.toString())).toEqual(values(0, batchIndex));
       }
+    }
+  });
+
+  it('of produce requests spread over many socket reads keep every record, queued behind fsyncs on two connections', async () => {
+    broker = await BrokerProcess.start();
+    // flush.messages=1: each append waits for its fsync, so the frames read meanwhile queue up.
+    await withRawClient(broker.port, (client) =>
+      createTopics(client, [{ name: 'pooled', partitions: 2, configs: { 'flush.messages': '1' } }]),
+    );
+    const requests = 40;
+    const produceOn = async (partition: number): Promise<void> => {
+      const socket = await new Promise<Socket>((resolve, reject) => {
+        const s = connect({ port: broker!.port, host: '127.0.0.1' }, () => resolve(s));
+        s.once('error', reject);
+      });
+      socket.pause();
+      for (let b = 0; b < requests; b++) {
+        const body = {
+          acks: 1,
+          timeoutMs: 30_000,
+          topicData: [
+            {
+              name: 'pooled',
+              partitionData: [{ index: partition, records: valuesBatch(values(partition, b)) }],
+            },
+          ],
+        };
+        socket.write(encodeRequestFrame(Produce, PRODUCE_VERSION, body, { correlationId: b + 1 }));
+      }
+      const frames = await readFrames(socket, requests);
+      socket.destroy();
+      for (const [i, frame] of frames.entries()) {
+        const { correlationId, body } = decodeResponseFrame(Produce, PRODUCE_VERSION, frame);
+        expect(correlationId).toBe(i + 1);
+        expect(body.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      }
+    };
+    await Promise.all([produceOn(0), produceOn(1)]);
+    for (const partition of [0, 1]) {
+      const expected = Array.from({ length: requests }, (_, b) => values(partition, b)).flat();
+      expect(await readAllValues(broker.port, 'pooled', partition)).toEqual(expected);
     }
   });
 });
