@@ -1,15 +1,9 @@
-import {
-  DescribeInstancesCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeVolumesCommand,
-  EC2Client,
-  type Tag,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, Tag } from '@aws-sdk/client-ec2';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GIB } from '../../control-plane/src/clusters/cluster-model.js';
 import { TAG } from '../../control-plane/src/providers/ec2/node-tags.js';
-import { useAwsEmulator, type AwsEmulatorAccount } from '../support/aws-emulator.js';
+import type { AwsEmulatorAccount } from '../support/aws-emulator.js';
 import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitUntil } from '../support/wait-until.js';
@@ -18,7 +12,8 @@ import { apiRequest, type ApiResponse, type RequestOptions } from '../control-pl
 import { CONTROL_PLANE_MAIN } from '../control-plane/support/control-plane-process.js';
 import { EC2_ERRORS, FaultProxy } from './support/fault-proxy.js';
 import { InstanceAgent } from './support/instance-agent.js';
-import { createNodeNetwork, type NodeNetwork } from './support/node-network.js';
+import { clusterResources, useEmulatedEc2 } from './support/emulated-ec2.js';
+import type { NodeNetwork } from './support/node-network.js';
 
 /** A JSON body from the API (checked field by field). */
 type Body = ApiResponse['body'];
@@ -43,14 +38,7 @@ describe('the control plane on the EC2 provider', () => {
   let url: string;
 
   beforeAll(async () => {
-    account = await useAwsEmulator();
-    ec2 = new EC2Client({
-      endpoint: account.endpoint,
-      region: account.region,
-      credentials: account.credentials,
-    });
-    network = await createNodeNetwork(ec2, account, { vpcCidr: '127.20.0.0/16' });
-    proxy = await FaultProxy.start(account.endpoint);
+    ({ account, ec2, network, proxy } = await useEmulatedEc2({ vpcCidr: '127.20.0.0/16' }));
     state = tempDir('strata-aws-e2e-');
     agent = new InstanceAgent(ec2, state.path);
     const port = await freePort();
@@ -129,23 +117,6 @@ describe('the control plane on the EC2 provider', () => {
     return last!;
   }
 
-  async function resourcesOf(clusterId: string) {
-    const Filters = [{ Name: `tag:${TAG.cluster}`, Values: [clusterId] }];
-    const { Reservations } = await ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [
-          ...Filters,
-          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-        ],
-      }),
-    );
-    return {
-      instances: (Reservations ?? []).flatMap((r) => r.Instances ?? []),
-      volumes: (await ec2.send(new DescribeVolumesCommand({ Filters }))).Volumes ?? [],
-      interfaces: (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters }))).NetworkInterfaces ?? [],
-    };
-  }
-
   it('creates a cluster on instances across three zones, grows its volumes, scales it out and deletes it', async () => {
     const created = ok(
       await request('POST', '/v1/clusters', {
@@ -172,7 +143,7 @@ describe('the control plane on the EC2 provider', () => {
     expect(done.operation.state, JSON.stringify(done.operation)).toBe('SUCCEEDED');
     expect(done.cluster.state).toBe('ACTIVE');
 
-    let found = await resourcesOf(clusterId);
+    let found = await clusterResources(ec2, clusterId);
     const byRole = (role: string) => found.instances.filter((i) => tagValue(i.Tags, TAG.role) === role);
     expect(
       byRole('coordinator')
@@ -223,7 +194,7 @@ describe('the control plane on the EC2 provider', () => {
     done = await finished(clusterId, grow.body.operation.id);
     expect(done.operation.state, JSON.stringify(done.operation)).toBe('SUCCEEDED');
     expect(proxy.callsOf('ModifyVolume').map((c) => c.params.get('Size'))).toEqual(['20', '20', '20']);
-    found = await resourcesOf(clusterId);
+    found = await clusterResources(ec2, clusterId);
     expect(found.volumes.map((v) => v.Size)).toEqual([20, 20, 20]);
     expect(done.cluster.storage.volumeSizeGiB).toBe(20);
     expect(done.cluster.brokerStorage.map((v: { volumeSizeGiB: number }) => v.volumeSizeGiB)).toEqual([
@@ -248,7 +219,7 @@ describe('the control plane on the EC2 provider', () => {
     );
     done = await finished(clusterId, scale.body.operation.id);
     expect(done.operation.state, JSON.stringify(done.operation)).toBe('SUCCEEDED');
-    found = await resourcesOf(clusterId);
+    found = await clusterResources(ec2, clusterId);
     expect(byRole('broker')).toHaveLength(6);
     expect(found.volumes).toHaveLength(6);
     for (const zone of network.zones)
@@ -266,7 +237,7 @@ describe('the control plane on the EC2 provider', () => {
       'the cluster to be deleted',
       { timeoutMs: 120_000, intervalMs: 250, describe: () => controlPlane.tail(20) },
     );
-    found = await resourcesOf(clusterId);
+    found = await clusterResources(ec2, clusterId);
     expect({
       instances: found.instances.length,
       volumes: found.volumes.length,
@@ -297,7 +268,7 @@ describe('the control plane on the EC2 provider', () => {
         `RunInstances: ${EC2_ERRORS.denied.code}: ${EC2_ERRORS.denied.message}`,
       );
       expect(done.cluster.state).toBe('FAILED');
-      const found = await resourcesOf(clusterId);
+      const found = await clusterResources(ec2, clusterId);
       expect({
         instances: found.instances.length,
         volumes: found.volumes.length,

@@ -1,17 +1,12 @@
-import {
-  DescribeInstancesCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeVolumesCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Ec2Provider } from '../../control-plane/src/providers/ec2/ec2-provider.js';
-import { TAG } from '../../control-plane/src/providers/ec2/node-tags.js';
-import { useAwsEmulator, type AwsEmulatorAccount } from '../support/aws-emulator.js';
+import type { AwsEmulatorAccount } from '../support/aws-emulator.js';
 import { addressedNode, startCluster, testCluster, volumeOf } from './support/cluster-fixture.js';
 import { EC2_ERRORS, FaultProxy } from './support/fault-proxy.js';
-import { createNodeNetwork, type NodeNetwork } from './support/node-network.js';
+import { clusterResources, useEmulatedEc2 } from './support/emulated-ec2.js';
+import type { NodeNetwork } from './support/node-network.js';
 
 describe('the EC2 provider when EC2 throttles or refuses calls', () => {
   let account: AwsEmulatorAccount;
@@ -31,14 +26,7 @@ describe('the EC2 provider when EC2 throttles or refuses calls', () => {
   }
 
   beforeAll(async () => {
-    account = await useAwsEmulator();
-    ec2 = new EC2Client({
-      endpoint: account.endpoint,
-      region: account.region,
-      credentials: account.credentials,
-    });
-    network = await createNodeNetwork(ec2, account);
-    proxy = await FaultProxy.start(account.endpoint);
+    ({ account, ec2, network, proxy } = await useEmulatedEc2());
     provider = newProvider();
   });
 
@@ -48,23 +36,13 @@ describe('the EC2 provider when EC2 throttles or refuses calls', () => {
     await proxy?.close();
   });
 
-  /** Every resource EC2 still has with the cluster's tag (ended instances aside). */
+  /** The ids of every resource EC2 still has with the cluster's tag (ended instances aside). */
   async function leftOf(clusterId: string) {
-    const Filters = [{ Name: `tag:${TAG.cluster}`, Values: [clusterId] }];
-    const { Reservations } = await ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [
-          ...Filters,
-          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-        ],
-      }),
-    );
-    const { Volumes } = await ec2.send(new DescribeVolumesCommand({ Filters }));
-    const { NetworkInterfaces } = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters }));
+    const { instances, volumes, interfaces } = await clusterResources(ec2, clusterId);
     return {
-      instances: (Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId),
-      volumes: (Volumes ?? []).map((v) => v.VolumeId),
-      interfaces: (NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId),
+      instances: instances.map((i) => i.InstanceId),
+      volumes: volumes.map((v) => v.VolumeId),
+      interfaces: interfaces.map((n) => n.NetworkInterfaceId),
     };
   }
 

@@ -3,7 +3,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeVolumesCommand,
   DescribeVolumesModificationsCommand,
-  EC2Client,
+  type EC2Client,
   type Instance,
   type Tag,
 } from '@aws-sdk/client-ec2';
@@ -11,13 +11,13 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ec2Provider, EC2_PORTS } from '../../control-plane/src/providers/ec2/ec2-provider.js';
 import { TAG } from '../../control-plane/src/providers/ec2/node-tags.js';
-import { useAwsEmulator, type AwsEmulatorAccount } from '../support/aws-emulator.js';
+import type { AwsEmulatorAccount } from '../support/aws-emulator.js';
 import { addressedNode, startCluster, testCluster, volumeOf } from './support/cluster-fixture.js';
 import { FaultProxy } from './support/fault-proxy.js';
-import { createNodeNetwork, type NodeNetwork } from './support/node-network.js';
+import { clusterFilter, useEmulatedEc2 } from './support/emulated-ec2.js';
+import type { NodeNetwork } from './support/node-network.js';
 
 const tagValue = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
-const clusterFilter = (clusterId: string) => [{ Name: `tag:${TAG.cluster}`, Values: [clusterId] }];
 
 describe('the EC2 provider against the AWS emulator', () => {
   let account: AwsEmulatorAccount;
@@ -27,14 +27,7 @@ describe('the EC2 provider against the AWS emulator', () => {
   let provider: Ec2Provider;
 
   beforeAll(async () => {
-    account = await useAwsEmulator();
-    ec2 = new EC2Client({
-      endpoint: account.endpoint,
-      region: account.region,
-      credentials: account.credentials,
-    });
-    network = await createNodeNetwork(ec2, account);
-    proxy = await FaultProxy.start(account.endpoint);
+    ({ account, ec2, network, proxy } = await useEmulatedEc2());
     provider = new Ec2Provider({
       settings: network.settings,
       logger: pino({ level: 'silent' }),
