@@ -13,6 +13,7 @@ import { waitUntil } from '../support/wait-until.js';
 import {
   cleanEnvironment,
   runBootstrap,
+  startBroker,
   startProcess,
   type TrackedProcess,
 } from './bootstrap/bootstrap-scripts.js';
@@ -103,7 +104,7 @@ describe('the node bundle', () => {
       // Not a node setting: the broker's own (log.retention.ms).
       STRATA_LOG_RETENTION_MS: '7200000',
     };
-    const broker = startProcess(
+    const broker = await startBroker(
       [
         'env',
         '-i',
@@ -111,17 +112,8 @@ describe('the node bundle', () => {
         ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
         entrypoint,
       ].concat(['--override', 'num.partitions=3']),
-      cleanEnvironment(),
+      processes,
     );
-    processes.push(broker);
-    await waitUntil(
-      () => broker.output.includes('"broker started"') || !broker.alive,
-      'the broker to start',
-      {
-        timeoutMs: 60_000,
-      },
-    );
-    expect(broker.alive, broker.output).toBe(true);
 
     const properties = getProperties(readFileSync(join(root, 'var/lib/strata/server.properties'), 'utf8'));
     expect(properties).toMatchObject({

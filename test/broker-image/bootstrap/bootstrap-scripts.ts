@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommand, type CommandResult } from '../../support/run-command.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 /** The node bootstrap's scripts, as the bundle carries them. */
 export const BOOTSTRAP_DIR = fileURLToPath(new URL('../../../broker-image/bootstrap/', import.meta.url));
@@ -82,6 +83,23 @@ export function unitSetting(unitFile: string, name: string): string | undefined 
 /** Starts argv as a child process whose output is kept; killed when the test process exits. */
 export function startProcess(argv: readonly string[], env: NodeJS.ProcessEnv): TrackedProcess {
   return new TrackedProcess(spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/**
+ * Starts a broker with argv (in a clean environment), adds it to `processes` for the test to stop,
+ * and waits until it has started; fails with its output if it exits first.
+ */
+export async function startBroker(
+  argv: readonly string[],
+  processes: TrackedProcess[],
+): Promise<TrackedProcess> {
+  const broker = startProcess(argv, cleanEnvironment());
+  processes.push(broker);
+  await waitUntil(() => broker.output.includes('"broker started"') || !broker.alive, 'the broker to start', {
+    timeoutMs: 60_000,
+  });
+  if (!broker.alive) throw new Error(`the broker exited before it started:\n${broker.output}`);
+  return broker;
 }
 
 export class TrackedProcess {

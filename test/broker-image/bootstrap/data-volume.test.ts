@@ -23,6 +23,7 @@ import {
   cleanEnvironment,
   recordingCommand,
   runBootstrap,
+  startBroker,
   startProcess,
   systemdVerify,
   unitExecStart,
@@ -319,16 +320,7 @@ describe('a broker instance', () => {
       ]);
 
       // What systemd would run: the broker, on the mounted volume.
-      const broker = startProcess(unitExecStart(join(units, 'strata-broker.service')), cleanEnvironment());
-      processes.push(broker);
-      await waitUntil(
-        () => broker.output.includes('"broker started"') || !broker.alive,
-        'the broker to start',
-        {
-          timeoutMs: 60_000,
-        },
-      );
-      expect(broker.alive, broker.output).toBe(true);
+      const broker = await startBroker(unitExecStart(join(units, 'strata-broker.service')), processes);
       const before = await storageTotalBytes(adminPort);
       expect(before).toBe(fileSystemBytes(node.mountPoint));
       expect(before).toBeLessThan(320 * MIB);

@@ -13,6 +13,7 @@ import {
   bootstrapScript,
   cleanEnvironment,
   runBootstrap,
+  startBroker,
   startProcess,
   writeNodeEnv,
   type TrackedProcess,
@@ -206,16 +207,7 @@ describe('render-etcd-flags', () => {
     expect(rendered.code).toBe(0);
     const propertiesFile = join(dir.path, 'server.properties');
     writeFileSync(propertiesFile, rendered.stdout);
-    const broker = startProcess([process.execPath, BROKER_BIN, propertiesFile], cleanEnvironment());
-    processes.push(broker);
-    await waitUntil(
-      () => broker.output.includes('"broker started"') || !broker.alive,
-      'the broker to start',
-      {
-        timeoutMs: 60_000,
-      },
-    );
-    expect(broker.alive, broker.output).toBe(true);
+    await startBroker([process.execPath, BROKER_BIN, propertiesFile], processes);
 
     const metadata = await withRawClient(kafkaPort, (client) =>
       client.request(Metadata, 12, { topics: [], allowAutoTopicCreation: false }),
