@@ -32,6 +32,20 @@ function measured<T>(run: ToolRun, summary: T | undefined): Measured<T> {
   return { run, summary: undefined, error: `${why}\n${tail}` };
 }
 
+/** Runs a perf tool over `plan.records` records of `plan.topic`, with the heap its script gives it. */
+function runPerfTool(
+  tool: string,
+  bootstrap: string,
+  plan: { readonly topic: string; readonly records: number; readonly timeoutMs: number },
+  args: readonly string[],
+): Promise<ToolRun> {
+  return runJavaTool(
+    tool,
+    ['--bootstrap-server', bootstrap, '--topic', plan.topic, '--num-records', String(plan.records), ...args],
+    { timeoutMs: plan.timeoutMs, heap: PERF_TOOL_HEAP },
+  );
+}
+
 export interface ProducePlan {
   readonly topic: string;
   readonly records: number;
@@ -46,24 +60,14 @@ export async function producerPerf(
   bootstrap: string,
   plan: ProducePlan,
 ): Promise<Measured<ProducerPerfSummary>> {
-  const run = await runJavaTool(
-    KAFKA_TOOLS.producerPerf,
-    [
-      '--bootstrap-server',
-      bootstrap,
-      '--topic',
-      plan.topic,
-      '--num-records',
-      String(plan.records),
-      '--record-size',
-      String(plan.recordSize),
-      '--throughput',
-      String(plan.throughput),
-      '--command-property',
-      `acks=${plan.acks}`,
-    ],
-    { timeoutMs: plan.timeoutMs, heap: PERF_TOOL_HEAP },
-  );
+  const run = await runPerfTool(KAFKA_TOOLS.producerPerf, bootstrap, plan, [
+    '--record-size',
+    String(plan.recordSize),
+    '--throughput',
+    String(plan.throughput),
+    '--command-property',
+    `acks=${plan.acks}`,
+  ]);
   return measured(run, parseProducerPerf(run.stdout));
 }
 
@@ -71,22 +75,12 @@ export async function consumerPerf(
   bootstrap: string,
   plan: { topic: string; records: number; group: string; timeoutMs: number },
 ): Promise<Measured<ConsumerPerfSummary>> {
-  const run = await runJavaTool(
-    KAFKA_TOOLS.consumerPerf,
-    [
-      '--bootstrap-server',
-      bootstrap,
-      '--topic',
-      plan.topic,
-      '--num-records',
-      String(plan.records),
-      '--group',
-      plan.group,
-      '--timeout',
-      '30000',
-    ],
-    { timeoutMs: plan.timeoutMs, heap: PERF_TOOL_HEAP },
-  );
+  const run = await runPerfTool(KAFKA_TOOLS.consumerPerf, bootstrap, plan, [
+    '--group',
+    plan.group,
+    '--timeout',
+    '30000',
+  ]);
   const summary = parseConsumerPerf(run.stdout);
   // The tool stops early (with a warning) when records stop arriving; a short count is a failure.
   return measured(run, summary && summary.records >= plan.records ? summary : undefined);

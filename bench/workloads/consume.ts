@@ -1,6 +1,6 @@
 /** W3: consume throughput (kafka-consumer-perf-test) over records produced once per side. */
 import { consumerPerf } from '../tools/kafka-tools.js';
-import type { CaseSpec } from './engine.js';
+import { measurementOf, type CaseSpec } from './engine.js';
 import { produceCase } from './produce.js';
 
 const W3_TOPIC = 'w3-data';
@@ -46,21 +46,13 @@ export function w3ConsumeCase(options: { records: number; partitions: number; ti
         group: run.topic,
         timeoutMs: options.timeoutMs,
       });
-      const s = result.summary;
-      return {
-        ok: s !== undefined,
-        metrics: s
-          ? {
-              records: s.records,
-              recordsPerSec: s.recordsPerSec,
-              mbPerSec: s.mbPerSec,
-              rebalanceMs: s.rebalanceMs,
-              fetchRecordsPerSec: s.fetchRecordsPerSec,
-            }
-          : {},
-        command: result.run.command,
-        error: result.error,
-      };
+      return measurementOf(result, (s) => ({
+        records: s.records,
+        recordsPerSec: s.recordsPerSec,
+        mbPerSec: s.mbPerSec,
+        rebalanceMs: s.rebalanceMs,
+        fetchRecordsPerSec: s.fetchRecordsPerSec,
+      }));
     },
   };
 }

@@ -1,6 +1,6 @@
 /** W4: end-to-end latency, producer → broker → consumer, one record at a time (EndToEndLatency). */
 import { createTopic, endToEndLatency } from '../tools/kafka-tools.js';
-import type { CaseSpec } from './engine.js';
+import { measurementOf, type CaseSpec } from './engine.js';
 
 export function w4Case(options: { records: number; timeoutMs: number }): CaseSpec {
   return {
@@ -19,15 +19,13 @@ export function w4Case(options: { records: number; timeoutMs: number }): CaseSpe
         acks: 'all',
         timeoutMs: options.timeoutMs,
       });
-      const s = result.summary;
-      return {
-        ok: s !== undefined,
-        metrics: s
-          ? { records: options.records, avgMs: s.avgMs, p50Ms: s.p50Ms, p99Ms: s.p99Ms, p999Ms: s.p999Ms }
-          : {},
-        command: result.run.command,
-        error: result.error,
-      };
+      return measurementOf(result, (s) => ({
+        records: options.records,
+        avgMs: s.avgMs,
+        p50Ms: s.p50Ms,
+        p99Ms: s.p99Ms,
+        p999Ms: s.p999Ms,
+      }));
     },
   };
 }

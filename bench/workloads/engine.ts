@@ -8,6 +8,7 @@ import type { WorkloadId } from '../options.js';
 import { reapedChildrenCpuSeconds, UsageMeter, type Usage } from '../machine/proc-usage.js';
 import { runToCompletion } from '../support/children.js';
 import { SIDE_LABEL, type Side, type SystemUnderTest } from '../servers/system.js';
+import type { Measured } from '../tools/kafka-tools.js';
 
 export interface Metrics {
   /** Records the run moved (for CPU per record). */
@@ -33,6 +34,17 @@ export interface Measurement {
   /** The tool's command line. */
   readonly command: string;
   readonly error?: string;
+}
+
+/** A tool run's measurement: `metrics` picks what the results keep from its summary, if it has one. */
+export function measurementOf<T>(result: Measured<T>, metrics: (summary: T) => Metrics): Measurement {
+  const s = result.summary;
+  return {
+    ok: s !== undefined,
+    metrics: s !== undefined ? metrics(s) : {},
+    command: result.run.command,
+    error: result.error,
+  };
 }
 
 export interface RunContext {

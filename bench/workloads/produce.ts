@@ -1,7 +1,7 @@
 /** Workloads measured with kafka-producer-perf-test: W1, W2, W5 and W6. */
 import type { WorkloadId } from '../options.js';
 import { createTopic, producerPerf } from '../tools/kafka-tools.js';
-import type { CaseSpec } from './engine.js';
+import { measurementOf, type CaseSpec } from './engine.js';
 
 export interface ProduceCase {
   readonly id: string;
@@ -43,25 +43,17 @@ export function produceCase(c: ProduceCase): CaseSpec {
         acks: c.acks,
         timeoutMs: c.timeoutMs,
       });
-      const s = result.summary;
-      return {
-        ok: s !== undefined,
-        metrics: s
-          ? {
-              records: s.records,
-              recordsPerSec: s.recordsPerSec,
-              mbPerSec: s.mbPerSec,
-              avgMs: s.avgMs,
-              p50Ms: s.p50Ms,
-              p95Ms: s.p95Ms,
-              p99Ms: s.p99Ms,
-              p999Ms: s.p999Ms,
-              maxMs: s.maxMs,
-            }
-          : {},
-        command: result.run.command,
-        error: result.error,
-      };
+      return measurementOf(result, (s) => ({
+        records: s.records,
+        recordsPerSec: s.recordsPerSec,
+        mbPerSec: s.mbPerSec,
+        avgMs: s.avgMs,
+        p50Ms: s.p50Ms,
+        p95Ms: s.p95Ms,
+        p99Ms: s.p99Ms,
+        p999Ms: s.p999Ms,
+        maxMs: s.maxMs,
+      }));
     },
   };
 }
