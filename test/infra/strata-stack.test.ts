@@ -250,6 +250,19 @@ describe('launch templates', () => {
 });
 
 describe('security groups', () => {
+  /** The flows between the groups Strata needs: each is let out of its source and into its destination. */
+  const STRATA_FLOWS = [
+    'kafkaClients -> brokers tcp/9092-9092',
+    'brokers -> brokers tcp/9092-9092',
+    'controlPlane -> brokers tcp/9092-9092',
+    'controlPlane -> brokers tcp/9093-9093',
+    'brokers -> coordinators tcp/2379-2379',
+    'controlPlane -> coordinators tcp/2379-2379',
+    'coordinators -> coordinators tcp/2380-2380',
+    'operators -> controlPlane tcp/8080-8080',
+    'controlPlane -> database tcp/5432-5432',
+  ];
+
   function rules(s: SynthesizedStrata, type: string, peerKey: string) {
     const name = new Map(
       Object.entries(s.stack.securityGroups).flatMap(([key, group]) =>
@@ -286,32 +299,14 @@ describe('security groups', () => {
 
   it('let in exactly the flows Strata needs', () => {
     expect(rules(strata, 'AWS::EC2::SecurityGroupIngress', 'SourceSecurityGroupId')).toEqual(
-      [
-        'kafkaClients -> brokers tcp/9092-9092',
-        'brokers -> brokers tcp/9092-9092',
-        'controlPlane -> brokers tcp/9092-9092',
-        'controlPlane -> brokers tcp/9093-9093',
-        'brokers -> coordinators tcp/2379-2379',
-        'controlPlane -> coordinators tcp/2379-2379',
-        'coordinators -> coordinators tcp/2380-2380',
-        'operators -> controlPlane tcp/8080-8080',
-        'controlPlane -> database tcp/5432-5432',
-      ].sort(),
+      [...STRATA_FLOWS].sort(),
     );
   });
 
   it('let out exactly the same flows, and HTTPS from the hosts that fetch the bundle and call AWS', () => {
     expect(rules(strata, 'AWS::EC2::SecurityGroupEgress', 'DestinationSecurityGroupId')).toEqual(
       [
-        'kafkaClients -> brokers tcp/9092-9092',
-        'brokers -> brokers tcp/9092-9092',
-        'controlPlane -> brokers tcp/9092-9092',
-        'controlPlane -> brokers tcp/9093-9093',
-        'brokers -> coordinators tcp/2379-2379',
-        'controlPlane -> coordinators tcp/2379-2379',
-        'coordinators -> coordinators tcp/2380-2380',
-        'operators -> controlPlane tcp/8080-8080',
-        'controlPlane -> database tcp/5432-5432',
+        ...STRATA_FLOWS,
         'brokers -> 0.0.0.0/0 tcp/443-443',
         'coordinators -> 0.0.0.0/0 tcp/443-443',
         'controlPlane -> 0.0.0.0/0 tcp/443-443',
