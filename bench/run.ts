@@ -6,7 +6,7 @@
  * 3-broker Kafka and a 3-broker Strata cluster for W5; writes a dated Markdown file, an SVG chart
  * and the raw runs as JSON. See USAGE in options.ts.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kafkaClasspath } from '../test/support/kafka-jars.js';
@@ -284,7 +284,8 @@ class Bench {
           continue;
         }
         const file = `${stamp}-strata-${name}.cpuprofile`;
-        copyFileSync(join(profileDir, written[0]!), join(outDir, file));
+        const profile = readFileSync(join(profileDir, written[0]!), 'utf8');
+        writeFileSync(join(outDir, file), repoRelative(profile.split(`file://${REPO_ROOT}/`).join('')));
         chmodSync(join(outDir, file), 0o644); // node writes profiles owner-only
         reports.push({ label: spec.label, file, summary: summarizeCpuProfile(join(outDir, file)), run });
       }
