@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ClusterError } from '../clusters/cluster-error.js';
 import type { ClusterRepository } from '../clusters/cluster-repository.js';
-import { stateDuring, type Cluster } from '../clusters/cluster-model.js';
+import type { Cluster } from '../clusters/cluster-model.js';
 import { brokerVolumeUsage } from '../kafka/broker-storage.js';
 import { PLANS } from '../operations/operation-plans.js';
 import { plannedExpansions, type VolumeState } from './expansion-policy.js';
@@ -46,7 +46,7 @@ export class StorageMonitor {
     const expansions = plannedExpansions(cluster.autoExpansion, volumes, this.now());
     if (expansions.length === 0) return;
     try {
-      await this.repository.startOperation(cluster.id, undefined, stateDuring('EXPAND_STORAGE'), {
+      await this.repository.startOperation(cluster.id, undefined, {
         type: 'EXPAND_STORAGE',
         steps: PLANS.updateStorage,
         sourceInfo: {

@@ -1,19 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import { conflict, invalid } from './cluster-error.js';
-import type {
-  AutoExpansion,
-  Cluster,
-  ClusterNode,
-  ClusterState,
-  ClusterVolume,
-  NodeRole,
-  NodeState,
-  Operation,
-  OperationState,
-  OperationStep,
-  OperationType,
-  StepState,
+import {
+  stateDuring,
+  type AutoExpansion,
+  type Cluster,
+  type ClusterNode,
+  type ClusterState,
+  type ClusterVolume,
+  type NodeRole,
+  type NodeState,
+  type Operation,
+  type OperationState,
+  type OperationStep,
+  type OperationType,
+  type StepState,
 } from './cluster-model.js';
 
 export interface NewCluster {
@@ -221,12 +222,11 @@ export class ClusterRepository {
   /**
    * Starts a mutating operation: only on an ACTIVE cluster (one operation at a time) and, when
    * `expectedVersion` is given, only if it is still the cluster's version (optimistic concurrency,
-   * as MSK does). The cluster gets a new version and the operation's state.
+   * as MSK does). The cluster gets a new version and the state it shows during the operation.
    */
   async startOperation(
     clusterId: string,
     expectedVersion: string | undefined,
-    state: ClusterState,
     operation: NewOperation,
     changes: Partial<Pick<Cluster, 'brokersPerZone' | 'volumeSizeGiB' | 'autoExpansion'>> = {},
   ): Promise<{ cluster: Cluster; operation: Operation }> {
@@ -248,7 +248,7 @@ export class ClusterRepository {
       const updated = await tx.cluster.updateMany({
         where: { id: clusterId, currentVersion: current.currentVersion, state: 'ACTIVE' },
         data: {
-          state,
+          state: stateDuring(operation.type),
           stateInfo: null,
           currentVersion: newVersion(),
           ...(changes.brokersPerZone !== undefined ? { brokersPerZone: changes.brokersPerZone } : {}),

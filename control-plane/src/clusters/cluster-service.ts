@@ -6,7 +6,6 @@ import { bootstrapServers } from '../operations/steps.js';
 import type { NodeProvider } from '../providers/provider.js';
 import {
   brokerCount,
-  stateDuring,
   type Cluster,
   type ClusterNode,
   type ClusterVolume,
@@ -172,7 +171,6 @@ export class ClusterService {
     const started = await this.repository.startOperation(
       id,
       currentVersion,
-      stateDuring('UPDATE_BROKER_COUNT'),
       {
         type: 'UPDATE_BROKER_COUNT',
         steps: plan,
@@ -215,7 +213,6 @@ export class ClusterService {
     const started = await this.repository.startOperation(
       id,
       input.currentVersion,
-      stateDuring('UPDATE_STORAGE'),
       {
         type: 'UPDATE_STORAGE',
         steps: PLANS.updateStorage,
@@ -235,7 +232,7 @@ export class ClusterService {
     if (!brokers.some((b) => b.nodeIndex === brokerId)) {
       throw invalid('brokerId', `the cluster's brokers are ${brokers.map((b) => b.nodeIndex).join(', ')}`);
     }
-    const started = await this.repository.startOperation(id, undefined, stateDuring('REBOOT_BROKER'), {
+    const started = await this.repository.startOperation(id, undefined, {
       type: 'REBOOT_BROKER',
       steps: PLANS.rebootBroker,
       sourceInfo: {},

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { ClusterRepository } from '../clusters/cluster-repository.js';
 import { ClusterError } from '../clusters/cluster-error.js';
-import { stateDuring } from '../clusters/cluster-model.js';
 import { PLANS } from '../operations/operation-plans.js';
 import type { NodeProvider } from '../providers/provider.js';
 
@@ -27,7 +26,7 @@ export class HealthMonitor {
       }
       if (failed.length === 0) continue;
       try {
-        await this.repository.startOperation(cluster.id, undefined, stateDuring('HEAL_CLUSTER'), {
+        await this.repository.startOperation(cluster.id, undefined, {
           type: 'HEAL_CLUSTER',
           steps: PLANS.heal,
           sourceInfo: { failedNodes: failed },
