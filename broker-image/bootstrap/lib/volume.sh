@@ -38,23 +38,14 @@ find_volume_device() {
   done
 }
 
-# The device's file system type; no output when blkid finds none. A device blkid cannot read is an
-# error, never "blank", so that a volume holding data is never formatted by mistake.
-filesystem_type() {
-  local device=$1 status=0 type
-  type=$(blkid --probe --match-tag TYPE --output value "$device") || status=$?
+# One tag of what blkid finds on the device (TYPE: its file system, PTTYPE: its partition table);
+# no output when blkid finds none. A device blkid cannot read is an error, never "blank", so that a
+# volume holding data is never formatted by mistake.
+probe_tag() {
+  local tag=$1 device=$2 status=0 value
+  value=$(blkid --probe --match-tag "$tag" --output value "$device") || status=$?
   case $status in
-    0) printf '%s\n' "$type" ;;
-    2) ;;
-    *) die "blkid cannot read $device (status $status)" ;;
-  esac
-}
-
-partition_table_type() {
-  local device=$1 status=0 type
-  type=$(blkid --probe --match-tag PTTYPE --output value "$device") || status=$?
-  case $status in
-    0) printf '%s\n' "$type" ;;
+    0) printf '%s\n' "$value" ;;
     2) ;;
     *) die "blkid cannot read $device (status $status)" ;;
   esac
@@ -64,12 +55,12 @@ partition_table_type() {
 # broker's volume comes back with its logs).
 format_if_blank() {
   local device=$1 type
-  type=$(filesystem_type "$device")
+  type=$(probe_tag TYPE "$device")
   if [ -n "$type" ]; then
     log "$device already has a file system ($type)"
     return
   fi
-  type=$(partition_table_type "$device")
+  type=$(probe_tag PTTYPE "$device")
   [ -z "$type" ] || die "$device has a $type partition table and no file system; not formatting it"
   log "making an XFS file system on $device"
   mkfs.xfs -q "$device"
@@ -164,7 +155,7 @@ prepare_data_volume() {
   device=$(find_volume_device "$volume_id" "${STRATA_VOLUME_WAIT_SECONDS:-600}" "$by_id_dir")
   format_if_blank "$device"
   uuid=$(filesystem_uuid "$device")
-  fstype=$(filesystem_type "$device")
+  fstype=$(probe_tag TYPE "$device")
   ensure_fstab_entry "$fstab" "$uuid" "$mount_point" "$fstype"
   mount_from_fstab "$fstab" "$mount_point" "$device"
   grow_filesystem "$mount_point"
