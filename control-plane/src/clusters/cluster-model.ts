@@ -1,3 +1,5 @@
+import { conflict } from './cluster-error.js';
+
 /** Cluster states, as MSK names them. */
 export const CLUSTER_STATES = [
   'CREATING',
@@ -113,6 +115,25 @@ export function stateDuring(type: OperationType): ClusterState {
       return 'HEALING';
     default:
       return 'UPDATING';
+  }
+}
+
+/**
+ * Refuses (a conflict) a change to a cluster that is not ACTIVE (one operation at a time) or, when
+ * `expectedVersion` is given, no longer at that version (optimistic concurrency, as MSK does).
+ */
+export function requireChangeable(
+  cluster: { readonly state: string; readonly currentVersion: string },
+  expectedVersion: string | undefined,
+): void {
+  if (expectedVersion !== undefined && cluster.currentVersion !== expectedVersion) {
+    throw conflict(
+      'currentVersion',
+      `currentVersion ${expectedVersion} is not the cluster's current version ${cluster.currentVersion}`,
+    );
+  }
+  if (cluster.state !== 'ACTIVE') {
+    throw conflict('state', `the cluster is ${cluster.state}: changes are only accepted while it is ACTIVE`);
   }
 }
 

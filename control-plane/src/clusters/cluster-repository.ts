@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import { conflict, invalid } from './cluster-error.js';
 import {
+  requireChangeable,
   stateDuring,
   type AutoExpansion,
   type Cluster,
@@ -220,9 +221,8 @@ export class ClusterRepository {
   }
 
   /**
-   * Starts a mutating operation: only on an ACTIVE cluster (one operation at a time) and, when
-   * `expectedVersion` is given, only if it is still the cluster's version (optimistic concurrency,
-   * as MSK does). The cluster gets a new version and the state it shows during the operation.
+   * Starts a mutating operation on a cluster that takes changes (requireChangeable). The cluster
+   * gets a new version and the state it shows during the operation.
    */
   async startOperation(
     clusterId: string,
@@ -233,18 +233,7 @@ export class ClusterRepository {
     return this.db.$transaction(async (tx) => {
       const current = await tx.cluster.findUnique({ where: { id: clusterId } });
       if (!current) throw conflict('clusterId', 'the cluster does not exist');
-      if (expectedVersion !== undefined && current.currentVersion !== expectedVersion) {
-        throw conflict(
-          'currentVersion',
-          `currentVersion ${expectedVersion} is not the cluster's current version ${current.currentVersion}`,
-        );
-      }
-      if (current.state !== 'ACTIVE') {
-        throw conflict(
-          'state',
-          `the cluster is ${current.state}: changes are only accepted while it is ACTIVE`,
-        );
-      }
+      requireChangeable(current, expectedVersion);
       const updated = await tx.cluster.updateMany({
         where: { id: clusterId, currentVersion: current.currentVersion, state: 'ACTIVE' },
         data: {

@@ -6,6 +6,7 @@ import { bootstrapServers } from '../operations/steps.js';
 import type { NodeProvider } from '../providers/provider.js';
 import {
   brokerCount,
+  requireChangeable,
   type Cluster,
   type ClusterNode,
   type ClusterVolume,
@@ -131,8 +132,7 @@ export class ClusterService {
     target: number,
   ): Promise<{ cluster: Cluster; operation: Operation }> {
     const cluster = await this.get(id);
-    this.requireVersion(cluster, currentVersion);
-    this.requireActive(cluster);
+    requireChangeable(cluster, currentVersion);
     const zones = cluster.zones.length;
     if (target % zones !== 0)
       throw invalid('targetBrokerCount', `must be a multiple of the number of zones (${zones})`);
@@ -188,8 +188,7 @@ export class ClusterService {
     input: z.infer<typeof UpdateStorageInput>,
   ): Promise<{ cluster: Cluster; operation: Operation }> {
     const cluster = await this.get(id);
-    this.requireVersion(cluster, input.currentVersion);
-    this.requireActive(cluster);
+    requireChangeable(cluster, input.currentVersion);
     if (input.volumeSizeGiB < cluster.volumeSizeGiB) {
       throw invalid(
         'volumeSizeGiB',
@@ -227,7 +226,7 @@ export class ClusterService {
 
   async rebootBroker(id: string, brokerId: number): Promise<{ cluster: Cluster; operation: Operation }> {
     const cluster = await this.get(id);
-    this.requireActive(cluster);
+    requireChangeable(cluster, undefined);
     const brokers = await this.repository.nodes(id, 'broker');
     if (!brokers.some((b) => b.nodeIndex === brokerId)) {
       throw invalid('brokerId', `the cluster's brokers are ${brokers.map((b) => b.nodeIndex).join(', ')}`);
@@ -252,23 +251,5 @@ export class ClusterService {
     });
     this.wakeWorker();
     return started;
-  }
-
-  private requireVersion(cluster: Cluster, currentVersion: string): void {
-    if (cluster.currentVersion !== currentVersion) {
-      throw conflict(
-        'currentVersion',
-        `currentVersion ${currentVersion} is not the cluster's current version ${cluster.currentVersion}`,
-      );
-    }
-  }
-
-  private requireActive(cluster: Cluster): void {
-    if (cluster.state !== 'ACTIVE') {
-      throw conflict(
-        'state',
-        `the cluster is ${cluster.state}: changes are only accepted while it is ACTIVE`,
-      );
-    }
   }
 }
