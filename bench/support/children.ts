@@ -1,11 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
-
-const running = new Set<ChildProcess>();
-
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
+import { killOnExit } from '../../test/support/kill-on-exit.js';
 
 /** Spawns a child that is killed (SIGKILL) if the harness exits while it still runs. */
 export function spawnTracked(
@@ -13,14 +8,13 @@ export function spawnTracked(
   args: readonly string[],
   options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; cwd?: string } = {},
 ): ChildProcess {
-  const child = spawn(command, args, {
-    env: { ...process.env, ...options.env },
-    stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
-    cwd: options.cwd,
-  });
-  running.add(child);
-  child.on('exit', () => running.delete(child));
-  return child;
+  return killOnExit(
+    spawn(command, args, {
+      env: { ...process.env, ...options.env },
+      stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+      cwd: options.cwd,
+    }),
+  );
 }
 
 /** Whether the child has neither exited nor been killed by a signal yet. */

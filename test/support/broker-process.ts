@@ -3,13 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killOnExit } from './kill-on-exit.js';
 
 const BROKER_BIN = fileURLToPath(new URL('../../bin/strata-broker.js', import.meta.url));
-const running = new Set<ChildProcess>();
-
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 export interface BrokerProcessOptions {
   /** Extra properties (Kafka names). */
@@ -49,7 +45,7 @@ export class BrokerProcess {
     readonly propertiesFile: string,
     readonly options: BrokerProcessOptions,
   ) {
-    running.add(child);
+    killOnExit(child);
     let buffered = '';
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (text: string) => {
@@ -77,7 +73,6 @@ export class BrokerProcess {
     child.stderr!.on('data', (text: string) => (this.stderr += text));
     this.exited = new Promise((resolve) =>
       child.on('exit', (code) => {
-        running.delete(child);
         this.exitCode = code;
         resolve(code);
       }),
@@ -205,11 +200,12 @@ export async function runBrokerExpectingExit(
   const file = join(dir, 'server.properties');
   writeFileSync(file, propertiesText);
   try {
-    const child = spawn(process.execPath, [BROKER_BIN, file, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
+    const child = killOnExit(
+      spawn(process.execPath, [BROKER_BIN, file, ...args], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -217,7 +213,6 @@ export async function runBrokerExpectingExit(
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     clearTimeout(timer);
-    running.delete(child);
     return { code, stderr, stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,11 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
-
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
+import { killOnExit } from './kill-on-exit.js';
 
 interface Member {
   readonly name: string;
@@ -83,9 +79,8 @@ export class EtcdCluster {
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
+    killOnExit(child);
     child.stderr!.resume();
-    running.add(child);
-    child.on('exit', () => running.delete(child));
     m.child = child;
   }
 

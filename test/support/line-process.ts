@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { killOnExit } from './kill-on-exit.js';
 
 /**
  * A long-running child process whose stdout lines are collected, with waits on what it printed.
@@ -12,9 +13,9 @@ export class LineProcess {
   private waiters: { test: () => boolean; resolve: () => void }[] = [];
 
   constructor(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const kill = (): void => void this.child.kill('SIGKILL');
-    process.once('exit', kill);
+    this.child = killOnExit(
+      spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     let buffered = '';
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (text: string) => {
@@ -28,7 +29,6 @@ export class LineProcess {
     this.child.stderr!.on('data', (text: string) => (this.stderr += text));
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code) => {
-        process.off('exit', kill);
         resolve(code);
         this.check();
       }),

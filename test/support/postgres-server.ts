@@ -4,12 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port.js';
+import { killOnExit } from './kill-on-exit.js';
 import { waitUntil } from './wait-until.js';
-
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /** Debian's PostgreSQL server programs (the newest installed major version). */
 function postgresBin(): string {
@@ -60,7 +56,7 @@ export class PostgresServer {
       ['-D', dataDir, '-p', String(port), '-k', root, '-h', '127.0.0.1', '-F', '-c', 'full_page_writes=off'],
       { stdio: ['ignore', 'ignore', 'pipe'], ...user },
     );
-    running.add(child);
+    killOnExit(child);
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const server = new PostgresServer(child, root, port);
@@ -111,7 +107,6 @@ export class PostgresServer {
       this.child.kill('SIGINT'); // fast shutdown
       await exited;
     }
-    running.delete(this.child);
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -1,10 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-
-const running = new Set<ChildProcess>();
-
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
+import { killOnExit } from './kill-on-exit.js';
 
 /**
  * A long-running child whose stdout and stderr lines are both collected, with waits on either,
@@ -26,13 +21,13 @@ export class WatchedProcess {
     args: readonly string[],
     env: NodeJS.ProcessEnv = {},
   ) {
-    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(this.child);
+    this.child = killOnExit(
+      spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     this.collect(this.child.stdout!, this.stdout);
     this.collect(this.child.stderr!, this.stderr);
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code) => {
-        running.delete(this.child);
         this.exitCode = code;
         resolve(this.exitCode);
         this.check();
