@@ -28,13 +28,11 @@ const ids = (prefix: string) =>
         .min(1),
     );
 
+const launchTemplateId = z.string().regex(/^lt-[0-9a-f]+$/, 'must be a launch template id (lt-…)');
+
 export const Ec2Environment = z.object({
-  STRATA_EC2_BROKER_LAUNCH_TEMPLATE: z
-    .string()
-    .regex(/^lt-[0-9a-f]+$/, 'must be a launch template id (lt-…)'),
-  STRATA_EC2_COORDINATOR_LAUNCH_TEMPLATE: z
-    .string()
-    .regex(/^lt-[0-9a-f]+$/, 'must be a launch template id (lt-…)'),
+  STRATA_EC2_BROKER_LAUNCH_TEMPLATE: launchTemplateId,
+  STRATA_EC2_COORDINATOR_LAUNCH_TEMPLATE: launchTemplateId,
   STRATA_EC2_BROKER_SECURITY_GROUPS: ids('sg'),
   STRATA_EC2_COORDINATOR_SECURITY_GROUPS: ids('sg'),
   STRATA_EC2_SUBNETS: z
@@ -59,7 +57,7 @@ export function ec2Settings(parsed: z.infer<typeof Ec2Environment>): Ec2Settings
     coordinatorLaunchTemplate: parsed.STRATA_EC2_COORDINATOR_LAUNCH_TEMPLATE,
     brokerSecurityGroups: parsed.STRATA_EC2_BROKER_SECURITY_GROUPS,
     coordinatorSecurityGroups: parsed.STRATA_EC2_COORDINATOR_SECURITY_GROUPS,
-    subnets: new Map(parsed.STRATA_EC2_SUBNETS.map(([zone, subnet]) => [zone, subnet])),
+    subnets: new Map(parsed.STRATA_EC2_SUBNETS),
     nodeBundleUri: parsed.STRATA_EC2_NODE_BUNDLE_URI,
   };
 }
