@@ -1,13 +1,14 @@
 import { Tags } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { NodeRole } from '../../control-plane/src/clusters/cluster-model.js';
-import { TAG } from '../../control-plane/src/providers/ec2/node-tags.js';
+import {
+  nodeTagValues,
+  TAG,
+  type NodeResourceKind,
+} from '../../control-plane/src/providers/ec2/node-tags.js';
 
 /** The tag keys the control plane's EC2 provider finds its resources by; the stack uses the same. */
 export const STRATA_TAG = TAG;
-
-/** Which of a node's resources a set of tags is for, as the EC2 provider's `strata:kind` says. */
-export type NodeResourceKind = 'instance' | 'volume' | 'interface';
 
 export interface NodeTagProps {
   readonly clusterId: string;
@@ -23,16 +24,8 @@ export interface NodeTagProps {
  * that a node of the stack's cluster is found exactly as one the control plane launched.
  */
 export function nodeTags(props: NodeTagProps): Record<string, string> {
-  return {
-    Name: `strata-${props.clusterId}-${props.role}-${props.index}`,
-    [TAG.managed]: 'true',
-    [TAG.cluster]: props.clusterId,
-    [TAG.role]: props.role,
-    [TAG.zone]: props.zone,
-    [TAG.nodeIndex]: String(props.index),
-    [TAG.kind]: props.kind,
-    ...(props.role === 'broker' ? { [TAG.brokerId]: String(props.index) } : {}),
-  };
+  // The stack's cluster is named by its id.
+  return nodeTagValues({ id: props.clusterId, name: props.clusterId }, props, props.kind);
 }
 
 export function applyTags(scope: IConstruct, tags: Readonly<Record<string, string>>): void {

@@ -22,21 +22,29 @@ export interface NodeIdentity {
   readonly zone: string;
 }
 
-export function nodeTags(
-  cluster: Cluster,
+/** Which of a node's resources a set of tags is for (its `strata:kind` tag). */
+export type NodeResourceKind = 'instance' | 'volume' | 'interface';
+
+/** The tags of one node's instance, data volume or network interface, by key. */
+export function nodeTagValues(
+  cluster: Pick<Cluster, 'id' | 'name'>,
   node: NodeIdentity,
-  kind: 'instance' | 'volume' | 'interface',
-): Tag[] {
-  return [
-    { Key: 'Name', Value: `strata-${cluster.name}-${node.role}-${node.index}` },
-    { Key: TAG.managed, Value: 'true' },
-    { Key: TAG.cluster, Value: cluster.id },
-    { Key: TAG.role, Value: node.role },
-    { Key: TAG.zone, Value: node.zone },
-    { Key: TAG.nodeIndex, Value: String(node.index) },
-    { Key: TAG.kind, Value: kind },
-    ...(node.role === 'broker' ? [{ Key: TAG.brokerId, Value: String(node.index) }] : []),
-  ];
+  kind: NodeResourceKind,
+): Record<string, string> {
+  return {
+    Name: `strata-${cluster.name}-${node.role}-${node.index}`,
+    [TAG.managed]: 'true',
+    [TAG.cluster]: cluster.id,
+    [TAG.role]: node.role,
+    [TAG.zone]: node.zone,
+    [TAG.nodeIndex]: String(node.index),
+    [TAG.kind]: kind,
+    ...(node.role === 'broker' ? { [TAG.brokerId]: String(node.index) } : {}),
+  };
+}
+
+export function nodeTags(cluster: Cluster, node: NodeIdentity, kind: NodeResourceKind): Tag[] {
+  return Object.entries(nodeTagValues(cluster, node, kind)).map(([Key, Value]) => ({ Key, Value }));
 }
 
 export function tagSpecifications(resourceTypes: ResourceType[], tags: Tag[]): TagSpecification[] {
