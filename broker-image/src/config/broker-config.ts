@@ -135,13 +135,17 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
   }
 
   const socketRequestMaxBytes = get<number>('socket.request.max.bytes');
-  const clustered = (get<string[] | undefined>('coordinator.endpoints') ?? []).length > 0;
   if (messageMaxBytes > socketRequestMaxBytes) {
     throw new ConfigError(
       'message.max.bytes',
       `${messageMaxBytes} exceeds socket.request.max.bytes (${socketRequestMaxBytes})`,
     );
   }
+
+  const coordinatorEndpoints = get<string[] | undefined>('coordinator.endpoints') ?? [];
+  /** A setting not given takes the cluster's default in a cluster and Kafka's alone. */
+  const orClusterDefault = (name: BrokerPropertyName, clusterDefault: number): number =>
+    coordinatorEndpoints.length > 0 && !given(name) ? clusterDefault : get<number>(name);
 
   return {
     nodeId,
@@ -152,16 +156,11 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     interBrokerListenerName,
     logDirs,
     numPartitions: get('num.partitions'),
-    defaultReplicationFactor: given('default.replication.factor')
-      ? get('default.replication.factor')
-      : clustered
-        ? CLUSTER_DEFAULT_REPLICATION_FACTOR
-        : get('default.replication.factor'),
-    minInsyncReplicas: given('min.insync.replicas')
-      ? get('min.insync.replicas')
-      : clustered
-        ? CLUSTER_MIN_INSYNC_REPLICAS
-        : get('min.insync.replicas'),
+    defaultReplicationFactor: orClusterDefault(
+      'default.replication.factor',
+      CLUSTER_DEFAULT_REPLICATION_FACTOR,
+    ),
+    minInsyncReplicas: orClusterDefault('min.insync.replicas', CLUSTER_MIN_INSYNC_REPLICAS),
     autoCreateTopicsEnable: get('auto.create.topics.enable'),
     deleteTopicEnable: get('delete.topic.enable'),
     socketRequestMaxBytes,
@@ -194,7 +193,7 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     leaderImbalanceCheckIntervalSeconds: get('leader.imbalance.check.interval.seconds'),
     controlledShutdownEnable: get('controlled.shutdown.enable'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),
-    coordinatorEndpoints: get<string[] | undefined>('coordinator.endpoints') ?? [],
+    coordinatorEndpoints,
     metadataLeaseTtlSeconds: get('metadata.lease.ttl.seconds'),
     adminListener,
     logDirsCapacityBytes: get('log.dirs.capacity.bytes'),
