@@ -38,13 +38,7 @@ export interface Record {
  * is INVALID_RECORD.
  */
 export function recordsOf(batch: RecordBatch): Record[] {
-  try {
-    return decodeRecords(batch);
-  } catch (error) {
-    if (error instanceof ProtocolError)
-      throw new KafkaError('INVALID_RECORD', `malformed records: ${error.message}`);
-    throw error;
-  }
+  return invalidRecordIfMalformed(() => decodeRecords(batch));
 }
 
 /**
@@ -55,7 +49,7 @@ export function recordsOf(batch: RecordBatch): Record[] {
 export function checkUncompressedRecords(batch: RecordBatch): void {
   const r = new Reader(batch.recordsPayload);
   const count = batch.recordsCount;
-  try {
+  invalidRecordIfMalformed(() => {
     for (let i = 0; i < count; i++) {
       const length = r.varint();
       if (length < 0 || length > r.remaining)
@@ -83,6 +77,13 @@ export function checkUncompressedRecords(batch: RecordBatch): void {
       if (r.offset !== end) throw new ProtocolError(`record ${i} length does not match its fields`);
     }
     if (r.remaining !== 0) throw new ProtocolError('bytes left after the last record of the batch');
+  });
+}
+
+/** Runs a parse of a batch's records, turning a malformed record (a ProtocolError) into INVALID_RECORD. */
+function invalidRecordIfMalformed<T>(parse: () => T): T {
+  try {
+    return parse();
   } catch (error) {
     if (error instanceof ProtocolError)
       throw new KafkaError('INVALID_RECORD', `malformed records: ${error.message}`);
