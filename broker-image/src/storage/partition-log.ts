@@ -301,19 +301,23 @@ export class PartitionLog {
     this.highWatermark = Math.max(this.logStartOffset, Math.min(offset, this.logEndOffset));
   }
 
-  /** Starts a new active segment at `baseOffset` (the log end by default). */
-  roll(baseOffset = this.logEndOffset, now = Date.now()): void {
-    const previous = this.activeSegment;
-    if (previous.isEmpty && previous.baseOffset === baseOffset) return;
-    previous.persistIndexes();
-    const segment = LogSegment.create(
+  /** A new, empty segment of this log starting at `baseOffset`. */
+  private createSegment(baseOffset: number, now: number): LogSegment {
+    return LogSegment.create(
       this.fs,
       this.dir,
       baseOffset,
       { indexIntervalBytes: this.config.indexIntervalBytes },
       now,
     );
-    this.segments.push(segment);
+  }
+
+  /** Starts a new active segment at `baseOffset` (the log end by default). */
+  roll(baseOffset = this.logEndOffset, now = Date.now()): void {
+    const previous = this.activeSegment;
+    if (previous.isEmpty && previous.baseOffset === baseOffset) return;
+    previous.persistIndexes();
+    this.segments.push(this.createSegment(baseOffset, now));
     this.producerState.takeSnapshot(baseOffset);
     // The rolled segment is complete: make it durable in the background, as Kafka does.
     void previous.flush().catch(() => undefined);
@@ -489,13 +493,7 @@ export class PartitionLog {
     const active = this.activeSegment;
     if (active.baseOffset >= offset) {
       active.delete();
-      this.segments[this.segments.length - 1] = LogSegment.create(
-        this.fs,
-        this.dir,
-        offset,
-        { indexIntervalBytes: this.config.indexIntervalBytes },
-        Date.now(),
-      );
+      this.segments[this.segments.length - 1] = this.createSegment(offset, Date.now());
       if (this.segments.length === 1) this.logStartOffset = offset;
     } else {
       active.truncateTo(offset);
@@ -513,15 +511,7 @@ export class PartitionLog {
    */
   truncateFullyAndStartAt(offset: number, now = Date.now()): void {
     for (const segment of this.segments) segment.delete();
-    this.segments = [
-      LogSegment.create(
-        this.fs,
-        this.dir,
-        offset,
-        { indexIntervalBytes: this.config.indexIntervalBytes },
-        now,
-      ),
-    ];
+    this.segments = [this.createSegment(offset, now)];
     this.logStartOffset = offset;
     this.firstDirtyOffset = offset;
     this.highWatermark = offset;
