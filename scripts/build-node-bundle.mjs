@@ -75,13 +75,11 @@ function compiledFiles() {
 }
 
 /**
- * The package's dependencies the build names: a static or dynamic import, or a require, of the
- * package or of a file inside it.
+ * The package's dependencies the build's files name: a static or dynamic import, or a require, of
+ * the package or of a file inside it.
  */
-function runtimeDependencies(pkg) {
-  const code = compiledFiles()
-    .map((file) => readFileSync(join(dist, file), 'utf8'))
-    .join('\n');
+function runtimeDependencies(pkg, files) {
+  const code = files.map((file) => readFileSync(join(dist, file), 'utf8')).join('\n');
   return Object.keys(pkg.dependencies ?? {})
     .filter((name) =>
       ['"', "'"].some((q) => code.includes(`${q}${name}${q}`) || code.includes(`${q}${name}/`)),
@@ -189,12 +187,13 @@ async function main() {
       throw new Error(`dist/${main} is missing: run \`npm run build\` first`);
   }
   const pkg = readJson(join(root, 'package.json'));
-  const dependencies = runtimeDependencies(pkg);
+  const compiled = compiledFiles();
+  const dependencies = runtimeDependencies(pkg, compiled);
   const packages = dependencyClosure(dependencies);
 
   const stage = mkdtempSync(join(tmpdir(), 'strata-node-bundle-'));
   try {
-    for (const file of compiledFiles()) copyInto(stage, join(dist, file), `dist/${file}`);
+    for (const file of compiled) copyInto(stage, join(dist, file), `dist/${file}`);
     for (const file of listFiles(prismaDir)) copyInto(stage, join(prismaDir, file), `prisma/${file}`);
     copyInto(stage, join(root, 'bin/strata-broker.js'), 'bin/strata-broker.js');
     for (const file of listFiles(bootstrapDir)) {
