@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { KafkaError } from '../protocol/errors.js';
 import type { StorageFileSystem } from '../storage/file-system.js';
 import type { BrokerRegistration, PartitionState, TopicMetadata } from './metadata.js';
-import { newTopicId } from './metadata.js';
+import { newPartitionState, newTopicId } from './metadata.js';
 import type { MetadataChange, MetadataStore, NewTopic } from './metadata-store.js';
 
 export const METADATA_FILE = 'strata-metadata.json';
@@ -109,25 +109,12 @@ export class EmbeddedMetadataStore implements MetadataStore {
       topicId: newTopicId(),
       internal: spec.internal ?? false,
       configs: new Map(spec.configs),
-      partitions: spec.assignment.map((replicas, partition) => this.newPartition(partition, replicas)),
+      partitions: spec.assignment.map((replicas, partition) => newPartitionState(partition, replicas)),
     };
     this.topicsByName.set(topic.name, topic);
     this.persist();
     this.emit({ kind: 'topic-created', topic });
     return topic;
-  }
-
-  private newPartition(partition: number, replicas: readonly number[]): PartitionState {
-    return {
-      partition,
-      replicas: [...replicas],
-      isr: [...replicas],
-      leader: replicas[0] ?? -1,
-      leaderEpoch: 0,
-      partitionEpoch: 0,
-      addingReplicas: [],
-      removingReplicas: [],
-    };
   }
 
   async deleteTopic(name: string): Promise<void> {
@@ -144,7 +131,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
       ...topic,
       partitions: [
         ...topic.partitions,
-        ...assignment.map((replicas, i) => this.newPartition(first + i, replicas)),
+        ...assignment.map((replicas, i) => newPartitionState(first + i, replicas)),
       ],
     };
     return this.replace(updated);

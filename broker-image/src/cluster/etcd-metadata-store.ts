@@ -2,7 +2,7 @@ import { Etcd3, type IKeyValue, type Lease, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import { KafkaError } from '../protocol/errors.js';
 import type { BrokerRegistration, PartitionState, TopicMetadata } from './metadata.js';
-import { newTopicId } from './metadata.js';
+import { newPartitionState, newTopicId } from './metadata.js';
 import type { MetadataChange, MetadataStore, NewTopic } from './metadata-store.js';
 
 /**
@@ -302,16 +302,7 @@ export class EtcdMetadataStore implements MetadataStore {
     };
     const puts = [this.client.put(topicKey).value(JSON.stringify(stored))];
     spec.assignment.forEach((replicas, partition) => {
-      const state: PartitionState = {
-        partition,
-        replicas: [...replicas],
-        isr: [...replicas],
-        leader: replicas[0] ?? -1,
-        leaderEpoch: 0,
-        partitionEpoch: 0,
-        addingReplicas: [],
-        removingReplicas: [],
-      };
+      const state = newPartitionState(partition, replicas);
       puts.push(this.client.put(this.key('partitions', spec.name, partition)).value(JSON.stringify(state)));
     });
     const result = await this.client
@@ -351,16 +342,7 @@ export class EtcdMetadataStore implements MetadataStore {
     if (!topic) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`);
     const first = topic.partitions.length;
     const ops = assignment.map((replicas, i) => {
-      const state: PartitionState = {
-        partition: first + i,
-        replicas: [...replicas],
-        isr: [...replicas],
-        leader: replicas[0] ?? -1,
-        leaderEpoch: 0,
-        partitionEpoch: 0,
-        addingReplicas: [],
-        removingReplicas: [],
-      };
+      const state = newPartitionState(first + i, replicas);
       return this.client.put(this.key('partitions', name, first + i)).value(JSON.stringify(state));
     });
     // Only if nobody added partitions meanwhile: the next index must still be free.

@@ -30,6 +30,20 @@ export interface PartitionState {
   readonly removingReplicas: readonly number[];
 }
 
+/** A new partition: every replica in sync, the first (the preferred one) leading, at epoch 0. */
+export function newPartitionState(partition: number, replicas: readonly number[]): PartitionState {
+  return {
+    partition,
+    replicas: [...replicas],
+    isr: [...replicas],
+    leader: replicas[0] ?? -1,
+    leaderEpoch: 0,
+    partitionEpoch: 0,
+    addingReplicas: [],
+    removingReplicas: [],
+  };
+}
+
 export interface TopicMetadata {
   readonly name: string;
   /** Kafka's topic id: 16 random bytes. */
