@@ -331,27 +331,17 @@ export class ReplicaManager {
         partition.requireLeader();
         partition.validateLeaderEpoch(request.currentLeaderEpoch);
         const log = partition.log;
-        if (params.replicaId >= 0) {
-          const diverging = this.followerFetch(partition, params.replicaId, request);
-          if (diverging) {
-            return {
-              topic: request.topic,
-              partition: request.partition,
-              errorCode: ERROR_CODES.NONE,
-              highWatermark: log.highWatermark,
-              lastStableOffset: log.highWatermark,
-              logStartOffset: log.logStartOffset,
-              records: null,
-              divergingEpoch: diverging,
-            };
+        const divergingEpoch =
+          params.replicaId >= 0 ? this.followerFetch(partition, params.replicaId, request) : undefined;
+        let records: Buffer | null = null;
+        if (!divergingEpoch) {
+          const upper = params.replicaId >= 0 ? log.logEndOffset : log.highWatermark;
+          const limit = Math.max(0, Math.min(request.partitionMaxBytes, remaining));
+          records = log.read(request.fetchOffset, limit, upper, minOneBatch, params.allocate).records;
+          if (records.length > 0) {
+            remaining = Math.max(0, remaining - records.length);
+            minOneBatch = false;
           }
-        }
-        const upper = params.replicaId >= 0 ? log.logEndOffset : log.highWatermark;
-        const limit = Math.max(0, Math.min(request.partitionMaxBytes, remaining));
-        const { records } = log.read(request.fetchOffset, limit, upper, minOneBatch, params.allocate);
-        if (records.length > 0) {
-          remaining = Math.max(0, remaining - records.length);
-          minOneBatch = false;
         }
         return {
           topic: request.topic,
@@ -361,6 +351,7 @@ export class ReplicaManager {
           lastStableOffset: log.highWatermark,
           logStartOffset: log.logStartOffset,
           records,
+          ...(divergingEpoch ? { divergingEpoch } : {}),
         };
       } catch (error) {
         if (!(error instanceof KafkaError))
