@@ -16,6 +16,7 @@ import { logConfigFor, topicConfigValue } from '../config/topic-configs.js';
 import { nodeFileSystem, type StorageFileSystem } from '../storage/file-system.js';
 import { LogCleaner } from '../storage/log-cleaner.js';
 import { LogManager } from '../storage/log-manager.js';
+import { topicPartitionKey } from '../storage/topic-partition.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { BrokerServices } from './api-handler.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
@@ -188,7 +189,7 @@ export class Broker {
     await this.metadata.registerBroker(this.registration(listeners));
     // Followers start fetching only now: a leader adds to its ISR only registered (live) brokers.
     this.registered = true;
-    for (const topic of this.metadata.topics()) this.followLeaders(topic);
+    this.followLeaders(this.metadata.topics());
     this.controller?.start();
     this.schedulePeriodicWork();
     this.ready = true;
@@ -229,14 +230,14 @@ export class Broker {
         return;
       case 'topic-deleted':
         for (const p of change.topic.partitions)
-          this.fetchers.unfollow(`${change.topic.name}-${p.partition}`);
+          this.fetchers.unfollow(topicPartitionKey(change.topic.name, p.partition));
         this.replicaManager.removeTopic(change.topic);
         this.logManager.checkpointRecoveryPoints();
         void this.groups.onTopicsDeleted(new Set([change.topic.name]));
         return;
       case 'brokers-changed':
         // A leader may have (re)registered with new endpoints, or come back.
-        for (const topic of this.metadata.topics()) this.followLeaders(topic);
+        this.followLeaders(this.metadata.topics());
         return;
     }
   }
@@ -247,7 +248,7 @@ export class Broker {
    */
   private applyTopic(topic: TopicMetadata): void {
     this.replicaManager.applyTopic(topic);
-    this.followLeaders(topic);
+    this.followLeaders([topic]);
     if (topic.name !== OFFSETS_TOPIC) return;
     for (const p of topic.partitions) {
       if (p.leader === this.config.nodeId) this.groups.loadPartition(p.partition);
@@ -255,18 +256,17 @@ export class Broker {
     }
   }
 
-  private followLeaders(topic: TopicMetadata): void {
+  /** Local replicas of partitions led elsewhere fetch from their (registered) leaders; the others stop. */
+  private followLeaders(topics: readonly TopicMetadata[]): void {
     if (!this.registered) return;
     const brokers = new Map(this.metadata.brokers().map((b) => [b.nodeId, b]));
-    for (const state of topic.partitions) {
-      const partition = this.replicaManager.getPartition(topic.name, state.partition);
-      if (!partition) {
-        this.fetchers.unfollow(`${topic.name}-${state.partition}`);
-        continue;
+    for (const topic of topics) {
+      for (const state of topic.partitions) {
+        const partition = this.replicaManager.getPartition(topic.name, state.partition);
+        const leader = state.leader === this.config.nodeId ? undefined : brokers.get(state.leader);
+        if (partition && leader) this.fetchers.follow(partition, leader);
+        else this.fetchers.unfollow(topicPartitionKey(topic.name, state.partition));
       }
-      const leader = brokers.get(state.leader);
-      if (state.leader !== this.config.nodeId && leader) this.fetchers.follow(partition, leader);
-      else this.fetchers.unfollow(partition.key);
     }
   }
 
