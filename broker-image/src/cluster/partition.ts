@@ -1,5 +1,6 @@
 import { KafkaError } from '../protocol/errors.js';
 import type { AppendResult, PartitionLog } from '../storage/partition-log.js';
+import { topicPartitionKey } from '../storage/topic-partition.js';
 import type { PartitionState } from './metadata.js';
 
 /** What the leader knows of one follower's progress (Kafka's replica state). */
@@ -45,7 +46,7 @@ export class Partition {
   }
 
   get key(): string {
-    return `${this.topic}-${this.index}`;
+    return topicPartitionKey(this.topic, this.index);
   }
 
   /** Applies a new state from the controller; returns whether this broker just became leader. */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ERROR_CODES } from '../protocol/errors.js';
 import { Fetch } from '../protocol/messages/fetch.js';
 import type { DecodedResponseOf } from '../protocol/schema/api.js';
+import { topicPartitionKey } from '../storage/topic-partition.js';
 import type { Clock } from '../util/clock.js';
 import { BrokerClient } from './broker-client.js';
 import type { BrokerRegistration } from './metadata.js';
@@ -167,7 +168,7 @@ class ReplicaFetcher {
     let backoff = false;
     for (const topic of response.responses) {
       for (const data of topic.partitions) {
-        const partition = this.partitions.get(`${topic.topic}-${data.partitionIndex}`);
+        const partition = this.partitions.get(topicPartitionKey(topic.topic, data.partitionIndex));
         if (!partition || partition.isLeader) continue;
         if (!this.handle(partition, data)) backoff = true;
       }
