@@ -13,6 +13,8 @@ interface FollowerState {
   lastFetchTime: number;
   /** The high watermark when the leader answered this follower's previous fetch. */
   lastFetchHighWatermark: number;
+  /** Whether this follower's last fetch reached the high watermark it was last told. */
+  caughtUpToHighWatermark: boolean;
 }
 
 /**
@@ -132,6 +134,7 @@ export class Partition {
       lastFetchLeaderLogEndOffset: -1,
       lastFetchTime: this.leaderSince,
       lastFetchHighWatermark: Number.MAX_SAFE_INTEGER,
+      caughtUpToHighWatermark: false,
     };
     if (fetchOffset >= leaderEnd) follower.lastCaughtUpTime = now;
     else if (fetchOffset >= follower.lastFetchLeaderLogEndOffset) {
@@ -142,10 +145,8 @@ export class Partition {
     follower.lastFetchTime = now;
     this.followers.set(replicaId, follower);
     const moved = this.maybeIncrementHighWatermark();
-    this.caughtUpToHighWatermark.set(
-      replicaId,
-      fetchOffset >= Math.min(this.log.highWatermark, follower.lastFetchHighWatermark),
-    );
+    follower.caughtUpToHighWatermark =
+      fetchOffset >= Math.min(this.log.highWatermark, follower.lastFetchHighWatermark);
     follower.lastFetchHighWatermark = this.log.highWatermark;
     return moved;
   }
@@ -159,9 +160,6 @@ export class Partition {
     });
   }
 
-  /** Per follower: whether its last fetch reached the high watermark it was last told. */
-  private readonly caughtUpToHighWatermark = new Map<number, boolean>();
-
   /**
    * Replicas outside the ISR that have caught up and may rejoin it: a follower's fetch reached the
    * high watermark of its previous fetch (under steady writes the current one has always moved
@@ -171,8 +169,8 @@ export class Partition {
     const epochStart = this.log.leaderEpochCache.all().at(-1)?.startOffset ?? 0;
     return this.state.replicas.filter((id) => {
       if (id === this.localBrokerId || this.state.isr.includes(id)) return false;
-      const end = this.followers.get(id)?.logEndOffset ?? -1;
-      return this.caughtUpToHighWatermark.get(id) === true && end >= epochStart;
+      const follower = this.followers.get(id);
+      return follower?.caughtUpToHighWatermark === true && follower.logEndOffset >= epochStart;
     });
   }
 
