@@ -17,6 +17,10 @@ export interface TableShape {
 }
 export type DatabaseShape = Record<string, TableShape>;
 
+function emptyTable(): TableShape {
+  return { columns: {}, primaryKey: [], uniqueIndexes: {}, indexes: {}, foreignKeys: {} };
+}
+
 const SCALAR_TYPES: Record<'sqlite' | 'postgresql', Record<string, string>> = {
   sqlite: { String: 'TEXT', Int: 'INTEGER', BigInt: 'BIGINT', Boolean: 'BOOLEAN', DateTime: 'DATETIME' },
   postgresql: {
@@ -33,13 +37,7 @@ export function shapeFromSchema(schemaFile: string, provider: 'sqlite' | 'postgr
   const text = readFileSync(schemaFile, 'utf8');
   const shape: DatabaseShape = {};
   for (const [, model, body] of text.matchAll(/^model (\w+) \{\n([\s\S]*?)\n\}/gm)) {
-    const table: TableShape = {
-      columns: {},
-      primaryKey: [],
-      uniqueIndexes: {},
-      indexes: {},
-      foreignKeys: {},
-    };
+    const table = emptyTable();
     for (const raw of body!.split('\n')) {
       const line = raw.replace(/\/\/.*$/, '').trim();
       if (line === '') continue;
@@ -90,13 +88,7 @@ export function shapeOfSqlite(path: string): DatabaseShape {
       .all() as { name: string }[];
     const shape: DatabaseShape = {};
     for (const { name } of tables) {
-      const table: TableShape = {
-        columns: {},
-        primaryKey: [],
-        uniqueIndexes: {},
-        indexes: {},
-        foreignKeys: {},
-      };
+      const table = emptyTable();
       const columns = db.prepare(`PRAGMA table_info("${name}")`).all() as {
         name: string;
         type: string;
@@ -159,13 +151,7 @@ export async function shapeOfPostgres(url: string): Promise<DatabaseShape> {
         WHERE c.table_schema = 'public' AND c.table_name <> '_prisma_migrations'`,
     );
     for (const c of columns.rows) {
-      shape[c.table_name] ??= {
-        columns: {},
-        primaryKey: [],
-        uniqueIndexes: {},
-        indexes: {},
-        foreignKeys: {},
-      };
+      shape[c.table_name] ??= emptyTable();
       shape[c.table_name]!.columns[c.column_name] = {
         type: c.type,
         notNull: c.is_nullable === 'NO',
