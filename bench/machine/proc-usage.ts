@@ -9,6 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 interface StatFields {
+  /** The command name (field 2). */
+  readonly comm: string;
   readonly ppid: number;
   /** utime + stime + cutime + cstime, in clock ticks. */
   readonly ticks: number;
@@ -25,18 +27,37 @@ function readStat(pid: number): StatFields | undefined {
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14..17.
   const field = (n: number): number => Number(rest[n - 3]);
-  return { ppid: field(4), ticks: field(14) + field(15) + field(16) + field(17) };
+  return {
+    comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')),
+    ppid: field(4),
+    ticks: field(14) + field(15) + field(16) + field(17),
+  };
+}
+
+/** Every live process, by pid. */
+function allProcesses(): Map<number, StatFields> {
+  const processes = new Map<number, StatFields>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat) processes.set(Number(name), stat);
+  }
+  return processes;
+}
+
+/** Pids of this process's children whose command name is `comm`. */
+export function childPids(comm: string): number[] {
+  return [...allProcesses()]
+    .filter(([, stat]) => stat.comm === comm && stat.ppid === process.pid)
+    .map(([pid]) => pid);
 }
 
 /** The pids given and all their live descendants. */
 export function processTree(roots: readonly number[]): number[] {
   const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = readStat(Number(name));
-    if (!stat) continue;
+  for (const [pid, stat] of allProcesses()) {
     const list = children.get(stat.ppid) ?? [];
-    list.push(Number(name));
+    list.push(pid);
     children.set(stat.ppid, list);
   }
   const seen = new Set<number>();

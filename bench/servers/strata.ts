@@ -2,10 +2,10 @@
  * Strata as the harness runs it: one broker from the compiled bin (test/support/broker-process.ts),
  * or a replicated cluster of brokers and a 3-member etcd quorum (test/support/broker-cluster.ts).
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { BrokerCluster } from '../../test/support/broker-cluster.js';
 import { BrokerProcess } from '../../test/support/broker-process.js';
+import { childPids } from '../machine/proc-usage.js';
 import type { SystemUnderTest } from './system.js';
 import type { Properties } from './kafka.js';
 
@@ -67,21 +67,4 @@ export async function startStrataCluster(options: StrataClusterOptions): Promise
       'etcd ×3 as test/support/etcd-cluster.ts starts them (see scripts/local-cluster.sh), then per broker: node bin/strata-broker.js server.properties',
     stop: () => cluster.destroy(),
   };
-}
-
-/** Pids of this process's children whose command name is `name` (the etcd members it started). */
-function childPids(name: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(join('/proc', entry, 'stat'), 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (comm === name && ppid === process.pid) pids.push(Number(entry));
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  return pids;
 }
