@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 import { javaCommand, KAFKA_TOOLS, runKafkaTool } from './kafka-jars.js';
 
 export interface KafkaServerOptions {
@@ -123,16 +123,4 @@ async function checkedTool(mainClass: string, args: string[]): Promise<string> {
   if (result.code !== 0)
     throw new Error(`${mainClass} ${args.join(' ')} exited ${result.code}\n${result.stderr}`);
   return result.stdout;
-}
-
-/** A port free right now (Kafka's KRaft listeners need fixed ports, not 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
 }
