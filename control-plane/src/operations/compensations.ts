@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Cluster, Operation } from '../clusters/cluster-model.js';
 import type { ClusterRepository } from '../clusters/cluster-repository.js';
 import type { NodeProvider } from '../providers/provider.js';
+import { killNodes, releaseBroker } from './steps.js';
 
 export interface CompensationContext {
   readonly cluster: Cluster;
@@ -23,10 +24,7 @@ export interface CompensationContext {
 export async function compensate(context: CompensationContext): Promise<void> {
   const { cluster, operation, repository, provider } = context;
   if (operation.type === 'CREATE_CLUSTER') {
-    for (const node of await repository.nodes(cluster.id)) {
-      await provider.stopNode(cluster, node, 'kill');
-      await repository.updateNode(node.id, { state: 'STOPPED' });
-    }
+    await killNodes(context);
     await provider.releaseCluster(cluster);
     context.logger.warn({ cluster: cluster.id }, 'released the resources of a failed creation');
     return;
@@ -42,10 +40,7 @@ export async function compensate(context: CompensationContext): Promise<void> {
     for (const node of await repository.nodes(cluster.id, 'broker')) {
       if (node.nodeIndex <= from) continue;
       await provider.stopNode(cluster, node, 'kill');
-      await provider.releaseBroker(cluster, node.nodeIndex);
-      const volume = volumes.find((v) => v.brokerId === node.nodeIndex);
-      if (volume) await repository.deleteVolume(volume.id);
-      await repository.deleteNode(node.id);
+      await releaseBroker(context, node, volumes);
     }
     await repository.setBrokersPerZone(cluster.id, from / cluster.zones.length);
     context.logger.warn({ cluster: cluster.id, brokers: from }, 'released the brokers of a failed scale-out');

@@ -7,6 +7,7 @@ import {
   type Cluster,
   type ClusterNode,
   type ClusterVolume,
+  type NodeRole,
   type Operation,
 } from '../clusters/cluster-model.js';
 import type { ClusterRepository } from '../clusters/cluster-repository.js';
@@ -80,6 +81,28 @@ async function startBroker(
   if (started.volumeRef !== volume.providerRef) {
     await context.repository.updateVolume(volume.id, { providerRef: started.volumeRef });
   }
+}
+
+type NodeWork = Pick<StepContext, 'cluster' | 'repository' | 'provider'>;
+
+/** Kills a cluster's nodes (of one role, or all of them) and records them stopped. */
+export async function killNodes({ cluster, repository, provider }: NodeWork, role?: NodeRole): Promise<void> {
+  for (const node of await repository.nodes(cluster.id, role)) {
+    await provider.stopNode(cluster, node, 'kill');
+    await repository.updateNode(node.id, { state: 'STOPPED' });
+  }
+}
+
+/** Releases a stopped broker that leaves the cluster: what the provider holds for it, its records. */
+export async function releaseBroker(
+  { cluster, repository, provider }: NodeWork,
+  node: ClusterNode,
+  volumes: readonly ClusterVolume[],
+): Promise<void> {
+  await provider.releaseBroker(cluster, node.nodeIndex);
+  const volume = volumes.find((v) => v.brokerId === node.nodeIndex);
+  if (volume) await repository.deleteVolume(volume.id);
+  await repository.deleteNode(node.id);
 }
 
 async function coordinatorsHealthy(nodes: readonly ClusterNode[]): Promise<boolean> {
@@ -224,10 +247,7 @@ export const STEPS: Record<string, Step> = {
     const volumes = await context.repository.volumes(context.cluster.id);
     for (const node of await context.repository.nodes(context.cluster.id, 'broker')) {
       if (wanted.has(node.nodeIndex)) continue;
-      await context.provider.releaseBroker(context.cluster, node.nodeIndex);
-      const volume = volumes.find((v) => v.brokerId === node.nodeIndex);
-      if (volume) await context.repository.deleteVolume(volume.id);
-      await context.repository.deleteNode(node.id);
+      await releaseBroker(context, node, volumes);
     }
   },
 
@@ -296,17 +316,11 @@ export const STEPS: Record<string, Step> = {
   },
 
   async 'stop-brokers'(context) {
-    for (const node of await context.repository.nodes(context.cluster.id, 'broker')) {
-      await context.provider.stopNode(context.cluster, node, 'kill');
-      await context.repository.updateNode(node.id, { state: 'STOPPED' });
-    }
+    await killNodes(context, 'broker');
   },
 
   async 'stop-coordinators'(context) {
-    for (const node of await context.repository.nodes(context.cluster.id, 'coordinator')) {
-      await context.provider.stopNode(context.cluster, node, 'kill');
-      await context.repository.updateNode(node.id, { state: 'STOPPED' });
-    }
+    await killNodes(context, 'coordinator');
   },
 
   async 'release-resources'(context) {
