@@ -83,6 +83,22 @@ async function healOperations(): Promise<string[]> {
   return operations.filter((o) => o.type === 'HEAL_CLUSTER').map((o) => o.id);
 }
 
+/** Every message of the topic greetings, read from the beginning with kcat. */
+async function readGreetings(): Promise<string[]> {
+  const read = await runCommand('kcat', [
+    '-b',
+    bootstrap,
+    '-C',
+    '-t',
+    'greetings',
+    '-o',
+    'beginning',
+    '-e',
+    '-q',
+  ]);
+  return read.stdout.trim().split('\n');
+}
+
 function brokerPid(brokerId: number): number {
   return Number(readFileSync(join(state.path, 'clusters', clusterId, `broker-${brokerId}`, 'pid'), 'utf8'));
 }
@@ -330,20 +346,7 @@ describe('a three-zone cluster on the local provider', () => {
     expect(brokerPid(2)).not.toBe(before);
 
     // Broker 2 is back with its data: every greeting is still there.
-    const read = await runCommand('kcat', [
-      '-b',
-      bootstrap,
-      '-C',
-      '-t',
-      'greetings',
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-    ]);
-    expect(read.stdout.trim().split('\n').sort()).toEqual(
-      Array.from({ length: 50 }, (_, i) => `hello-${i}`).sort(),
-    );
+    expect((await readGreetings()).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `hello-${i}`).sort());
   });
 
   it('replaces a coordinator killed with -9, on its own data', async () => {
@@ -384,18 +387,7 @@ describe('a three-zone cluster on the local provider', () => {
     expect(brokerPid(3)).not.toBe(before);
     const log = readFileSync(join(state.path, 'clusters', clusterId, 'broker-3', 'process.log'), 'utf8');
     expect(log).toMatch(/controlled shutdown/i);
-    const read = await runCommand('kcat', [
-      '-b',
-      bootstrap,
-      '-C',
-      '-t',
-      'greetings',
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-    ]);
-    expect(read.stdout.trim().split('\n')).toHaveLength(50);
+    expect(await readGreetings()).toHaveLength(50);
   });
 
   it('refuses a scale-in below the replication factor of a topic', async () => {
@@ -465,18 +457,7 @@ describe('a three-zone cluster on the local provider', () => {
       .bootstrapBrokerString;
     const { replicas } = await placement();
     expect([...replicas.keys()].sort()).toEqual([1, 2, 3]);
-    const read = await runCommand('kcat', [
-      '-b',
-      bootstrap,
-      '-C',
-      '-t',
-      'greetings',
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-    ]);
-    expect(read.stdout.trim().split('\n')).toHaveLength(50);
+    expect(await readGreetings()).toHaveLength(50);
   });
 
   it('deletes the cluster: no process and no data left', async () => {
