@@ -37,15 +37,6 @@ export const REPLICATION_THROTTLE_CONFIGS: ReadonlySet<string> = new Set([
   'follower.replication.throttled.replicas',
 ]);
 
-export const DELETE_OPERATION = 1;
-
-/** Whether every change is the deletion of a (never set) replication throttle. */
-export function onlyDeletesThrottles(configs: readonly { name: string; configOperation: number }[]): boolean {
-  return configs.every(
-    (c) => c.configOperation === DELETE_OPERATION && REPLICATION_THROTTLE_CONFIGS.has(c.name),
-  );
-}
-
 export function throttleNotSupported(name: string): KafkaError {
   return new KafkaError('INVALID_CONFIG', `${name}: replication throttles are not supported by Strata`);
 }

@@ -5,7 +5,6 @@ import { defineHandler } from '../api-handler.js';
 import {
   REPLICATION_THROTTLE_CONFIGS,
   ResourceType,
-  onlyDeletesThrottles,
   requireThisBroker,
   staticBrokerConfigs,
   throttleNotSupported,
@@ -16,6 +15,10 @@ const SET = 0;
 const DELETE = 1;
 const APPEND = 2;
 const SUBTRACT = 3;
+
+/** Deleting a replication throttle, which Strata never sets: a no-op that succeeds. */
+const deletesThrottle = (c: { name: string; configOperation: number }): boolean =>
+  c.configOperation === DELETE && REPLICATION_THROTTLE_CONFIGS.has(c.name);
 
 /**
  * IncrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT on a topic's own settings; the result
@@ -36,10 +39,8 @@ export const incrementalAlterConfigsHandler = defineHandler(
             );
           const configs = new Map(topic.configs);
           for (const c of resource.configs) {
-            if (REPLICATION_THROTTLE_CONFIGS.has(c.name)) {
-              if (c.configOperation === DELETE) continue;
-              throw throttleNotSupported(c.name);
-            }
+            if (deletesThrottle(c)) continue;
+            if (REPLICATION_THROTTLE_CONFIGS.has(c.name)) throw throttleNotSupported(c.name);
             const definition = TOPIC_CONFIGS[c.name];
             if (!definition) throw new KafkaError('INVALID_CONFIG', `Unknown topic config name: ${c.name}`);
             const isList = definition.parse.configType === 'LIST';
@@ -80,7 +81,7 @@ export const incrementalAlterConfigsHandler = defineHandler(
           await services.topicAdmin.setTopicConfigs(resource.resourceName, configs, request.validateOnly);
         } else if (resource.resourceType === ResourceType.BROKER) {
           requireThisBroker(resource.resourceName, services);
-          if (!onlyDeletesThrottles(resource.configs)) throw staticBrokerConfigs();
+          if (!resource.configs.every(deletesThrottle)) throw staticBrokerConfigs();
         } else {
           throw unsupportedResource(resource.resourceType);
         }
