@@ -4,7 +4,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
 import { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
-import { applyMigrations } from './migrations.js';
+import { applyMigrations, isSqlite } from './migrations.js';
 
 /**
  * The Prisma client the control plane uses. Both generated clients have the same models and API
@@ -12,10 +12,6 @@ import { applyMigrations } from './migrations.js';
  */
 export type Database = PostgresClient;
 export type { Prisma } from './generated/postgresql/client.js';
-
-export function isSqlite(url: string): boolean {
-  return url.startsWith('file:');
-}
 
 /**
  * Opens the database named by `url` — `file:<path>` (SQLite, the embedded default) or

@@ -14,11 +14,14 @@ function prismaDir(): string {
   throw new Error('cannot find the prisma/ folder with the migrations');
 }
 
+/** Whether a database URL names SQLite (`file:<path>`); any other names PostgreSQL. */
+export function isSqlite(url: string): boolean {
+  return url.startsWith('file:');
+}
+
 /** Prisma's migration folders for a database URL: PostgreSQL's, or SQLite's. */
 export function migrationsDir(url: string): string {
-  return url.startsWith('file:')
-    ? join(prismaDir(), 'sqlite', 'migrations')
-    : join(prismaDir(), 'migrations');
+  return isSqlite(url) ? join(prismaDir(), 'sqlite', 'migrations') : join(prismaDir(), 'migrations');
 }
 
 export interface Migration {
@@ -46,9 +49,7 @@ export function listMigrations(url: string): Migration[] {
  */
 export async function applyMigrations(url: string): Promise<string[]> {
   const migrations = listMigrations(url);
-  return url.startsWith('file:')
-    ? applySqlite(url.slice('file:'.length), migrations)
-    : applyPostgres(url, migrations);
+  return isSqlite(url) ? applySqlite(url.slice('file:'.length), migrations) : applyPostgres(url, migrations);
 }
 
 const SQLITE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
