@@ -44,7 +44,11 @@ export class Connection {
     const pool = services.readBuffers;
     this.decoder = new FrameDecoder(
       services.config.socketRequestMaxBytes,
-      (size) => pool.acquire(size) ?? Buffer.allocUnsafe(size),
+      // Only a Produce request's buffer is given back once served (see handleFrame), so only a
+      // Produce request is assembled in a pooled slab; the first two bytes are its API key.
+      (size, head) =>
+        (head.length >= 2 && head.readInt16BE(0) === Produce.apiKey ? pool.acquire(size) : undefined) ??
+        Buffer.allocUnsafe(size),
     );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -4,14 +4,19 @@ import { ProtocolError } from './primitives/protocol-error.js';
  * Splits a byte stream into Kafka frames: a 4-byte big-endian size, then that many bytes.
  * Pure: the connection pushes what the socket read and takes whole frames out.
  */
+const EMPTY = Buffer.alloc(0);
+
 export class FrameDecoder {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
   constructor(
     private readonly maxFrameBytes: number,
-    /** Where a frame that arrived in several chunks is assembled (a fresh buffer by default). */
-    private readonly allocate: (size: number) => Buffer = Buffer.allocUnsafe,
+    /**
+     * Where a frame that arrived in several chunks is assembled (a fresh buffer by default);
+     * `head` is what has arrived of the frame so far, at least its first two bytes when non-empty.
+     */
+    private readonly allocate: (size: number, head: Buffer) => Buffer = (size) => Buffer.allocUnsafe(size),
   ) {}
 
   /** Adds bytes and returns every frame now complete (without its size prefix). */
@@ -44,7 +49,8 @@ export class FrameDecoder {
       return frame;
     }
     this.consume(4);
-    const frame = this.allocate(size);
+    const head = this.pending[0]!.length >= 2 ? this.pending[0]! : EMPTY;
+    const frame = this.allocate(size, head);
     let filled = 0;
     while (filled < size) {
       const chunk = this.pending[0]!;

@@ -23,7 +23,9 @@ describe('FrameDecoder', () => {
 
   it('assembles a frame spread over chunks in a buffer of its own, from the allocator', () => {
     const allocated: Buffer[] = [];
-    const decoder = new FrameDecoder(1 << 20, (size) => {
+    const heads: string[] = [];
+    const decoder = new FrameDecoder(1 << 20, (size, head) => {
+      heads.push(head.toString());
       const buffer = Buffer.alloc(size);
       allocated.push(buffer);
       return buffer;
@@ -35,6 +37,8 @@ describe('FrameDecoder', () => {
     const frames = decoder.push(tail);
     expect(frames.map(String)).toEqual(['first frame', 'second']);
     expect(allocated).toHaveLength(1);
+    // The allocator sees what has arrived of the frame (its first bytes tell a request's API key).
+    expect(heads).toEqual(['first fram']);
     expect(frames[0]!.buffer).toBe(allocated[0]!.buffer);
     // Overwriting the assembled frame (its buffer reused) leaves the next frame intact.
     allocated[0]!.fill(0);
