@@ -72,6 +72,15 @@ function toCluster(row: ClusterRow): Cluster {
   };
 }
 
+function autoExpansionColumns(autoExpansion: AutoExpansion) {
+  return {
+    autoExpansionEnabled: autoExpansion.enabled,
+    targetUtilizationPercent: autoExpansion.targetUtilizationPercent,
+    maxVolumeSizeGiB: autoExpansion.maxVolumeSizeGiB,
+    cooldownSeconds: autoExpansion.cooldownSeconds,
+  };
+}
+
 function toNode(row: NodeRow): ClusterNode {
   return { ...row, role: row.role as NodeRole, state: row.state as NodeState };
 }
@@ -169,10 +178,7 @@ export class ClusterRepository {
             brokersPerZone: spec.brokersPerZone,
             nodeType: spec.nodeType,
             volumeSizeGiB: spec.volumeSizeGiB,
-            autoExpansionEnabled: spec.autoExpansion.enabled,
-            targetUtilizationPercent: spec.autoExpansion.targetUtilizationPercent,
-            maxVolumeSizeGiB: spec.autoExpansion.maxVolumeSizeGiB,
-            cooldownSeconds: spec.autoExpansion.cooldownSeconds,
+            ...autoExpansionColumns(spec.autoExpansion),
             configuration: JSON.stringify(spec.configuration),
             tags: JSON.stringify(spec.tags),
           },
@@ -242,14 +248,7 @@ export class ClusterRepository {
           currentVersion: newVersion(),
           ...(changes.brokersPerZone !== undefined ? { brokersPerZone: changes.brokersPerZone } : {}),
           ...(changes.volumeSizeGiB !== undefined ? { volumeSizeGiB: changes.volumeSizeGiB } : {}),
-          ...(changes.autoExpansion
-            ? {
-                autoExpansionEnabled: changes.autoExpansion.enabled,
-                targetUtilizationPercent: changes.autoExpansion.targetUtilizationPercent,
-                maxVolumeSizeGiB: changes.autoExpansion.maxVolumeSizeGiB,
-                cooldownSeconds: changes.autoExpansion.cooldownSeconds,
-              }
-            : {}),
+          ...(changes.autoExpansion ? autoExpansionColumns(changes.autoExpansion) : {}),
         },
       });
       if (updated.count !== 1) throw conflict('currentVersion', 'the cluster changed concurrently; retry');

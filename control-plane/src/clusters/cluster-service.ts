@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CreateClusterInput, UpdateStorageInput } from '../api/schemas.js';
+import type { AutoExpansionInput, CreateClusterInput, UpdateStorageInput } from '../api/schemas.js';
 import { ClusterAdmin } from '../kafka/cluster-admin.js';
 import { PLANS } from '../operations/operation-plans.js';
 import { bootstrapServers } from '../operations/steps.js';
@@ -7,6 +7,7 @@ import type { NodeProvider } from '../providers/provider.js';
 import {
   brokerCount,
   requireChangeable,
+  type AutoExpansion,
   type Cluster,
   type ClusterNode,
   type ClusterVolume,
@@ -21,6 +22,15 @@ export interface ClusterDetails {
   readonly nodes: readonly ClusterNode[];
   readonly volumes: readonly (ClusterVolume & { usedBytes: number | null; capacityBytes: number | null })[];
   readonly activeOperation: Operation | undefined;
+}
+
+function autoExpansionOf(input: z.infer<typeof AutoExpansionInput>): AutoExpansion {
+  return {
+    enabled: input.enabled,
+    targetUtilizationPercent: input.targetUtilizationPercent,
+    maxVolumeSizeGiB: input.maxVolumeSizeGiB,
+    cooldownSeconds: input.cooldown,
+  };
 }
 
 /**
@@ -74,12 +84,7 @@ export class ClusterService {
         brokersPerZone: input.brokersPerZone,
         nodeType: input.nodeType,
         volumeSizeGiB: storage.volumeSizeGiB,
-        autoExpansion: {
-          enabled: storage.autoExpansion.enabled,
-          targetUtilizationPercent: storage.autoExpansion.targetUtilizationPercent,
-          maxVolumeSizeGiB: storage.autoExpansion.maxVolumeSizeGiB,
-          cooldownSeconds: storage.autoExpansion.cooldown,
-        },
+        autoExpansion: autoExpansionOf(storage.autoExpansion),
         configuration: Object.fromEntries(
           Object.entries(input.configuration).map(([k, v]) => [k, String(v)]),
         ),
@@ -195,14 +200,7 @@ export class ClusterService {
         `volumes only grow: it must be at least the current ${cluster.volumeSizeGiB} GiB`,
       );
     }
-    const autoExpansion = input.autoExpansion
-      ? {
-          enabled: input.autoExpansion.enabled,
-          targetUtilizationPercent: input.autoExpansion.targetUtilizationPercent,
-          maxVolumeSizeGiB: input.autoExpansion.maxVolumeSizeGiB,
-          cooldownSeconds: input.autoExpansion.cooldown,
-        }
-      : cluster.autoExpansion;
+    const autoExpansion = input.autoExpansion ? autoExpansionOf(input.autoExpansion) : cluster.autoExpansion;
     if (autoExpansion.maxVolumeSizeGiB < input.volumeSizeGiB) {
       throw invalid('autoExpansion.maxVolumeSizeGiB', 'must be at least volumeSizeGiB');
     }
