@@ -44,9 +44,8 @@ export class AdminServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/storage/capacity' && req.method === 'PUT') {
-      const body = await readBody(req);
-      const bytes = Number((JSON.parse(body || '{}') as { bytes?: unknown }).bytes);
-      if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+      const bytes = capacityBytes(await readBody(req));
+      if (bytes === undefined) {
         res.writeHead(400, { 'content-type': 'text/plain' }).end('bytes must be a positive integer\n');
         return;
       }
@@ -113,4 +112,16 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(body));
     req.on('error', reject);
   });
+}
+
+/** The `bytes` of a `PUT /storage/capacity` body, or undefined unless it is JSON with a positive integer. */
+function capacityBytes(body: string): number | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body || '{}');
+  } catch {
+    return undefined;
+  }
+  const bytes = Number((parsed as { bytes?: unknown } | null)?.bytes);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
 }

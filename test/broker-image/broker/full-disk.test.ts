@@ -86,6 +86,9 @@ describe('full data volume', () => {
     const invalid = await grow({ bytes: -5 });
     expect(invalid.status).toBe(400);
     expect(await invalid.text()).toContain('bytes must be a positive integer');
+    const notJson = await fetch(`${broker!.adminUrl}/storage/capacity`, { method: 'PUT', body: '{bytes:' });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.text()).toContain('bytes must be a positive integer');
 
     const grown = await grow({ bytes: 1_000_000 });
     expect(grown.status).toBe(200);
