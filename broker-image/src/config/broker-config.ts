@@ -68,6 +68,12 @@ const HOUR_MS = 60 * 60 * 1000;
 const CLUSTER_DEFAULT_REPLICATION_FACTOR = 3;
 const CLUSTER_MIN_INSYNC_REPLICAS = 2;
 
+/** The settings whose default differs in a cluster (MSK's for three zones) from Kafka's own. */
+export const CLUSTER_DEFAULTS: Readonly<Partial<Record<BrokerPropertyName, string>>> = {
+  'default.replication.factor': String(CLUSTER_DEFAULT_REPLICATION_FACTOR),
+  'min.insync.replicas': String(CLUSTER_MIN_INSYNC_REPLICAS),
+};
+
 /**
  * Validates properties and resolves them into a {@link BrokerConfig}. Unknown names and invalid
  * values throw a {@link ConfigError} naming the setting.

@@ -1,4 +1,4 @@
-import type { BrokerConfig } from './broker-config.js';
+import { CLUSTER_DEFAULTS, type BrokerConfig } from './broker-config.js';
 import { BROKER_PROPERTIES } from './broker-properties.js';
 import { TOPIC_CONFIGS } from './topic-configs.js';
 import type { ValueKind } from './value-types.js';
@@ -65,10 +65,8 @@ export function describeTopicConfigs(
  */
 export function describeBrokerConfigs(broker: BrokerConfig): DescribedConfig[] {
   // Defaults that depend on the mode (a cluster defaults to three replicas, two in sync).
-  const modeDefaults: Record<string, string> = {
-    'default.replication.factor': String(broker.defaultReplicationFactor),
-    'min.insync.replicas': String(broker.minInsyncReplicas),
-  };
+  const modeDefaults: Partial<Record<string, string>> =
+    broker.coordinatorEndpoints.length > 0 ? CLUSTER_DEFAULTS : {};
   return Object.entries(BROKER_PROPERTIES).map(([name, definition]) => {
     const given = broker.raw.get(name);
     const fallback = modeDefaults[name] ?? ('default' in definition ? (definition.default as string) : null);

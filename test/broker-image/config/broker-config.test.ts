@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { brokerConfigFrom } from '../../../broker-image/src/config/broker-config.js';
+import { describeBrokerConfigs } from '../../../broker-image/src/config/describe-configs.js';
 import { propertyNameOfVariable } from '../../../broker-image/src/config/load-properties.js';
 import { logConfigFor, validateTopicConfigs } from '../../../broker-image/src/config/topic-configs.js';
 import { runBrokerExpectingExit } from '../../support/broker-process.js';
@@ -28,6 +29,23 @@ describe('broker configuration', () => {
       'default.replication.factor': '2',
     });
     expect(explicit.defaultReplicationFactor).toBe(2);
+  });
+
+  it('describes a setting given over a mode default with the default as its synonym, not the given value', () => {
+    const described = (c: ReturnType<typeof config>, name: string) =>
+      describeBrokerConfigs(c).find((d) => d.name === name)!;
+    const clustered = described(
+      config({ 'coordinator.endpoints': 'http://127.0.0.1:2379', 'min.insync.replicas': '3' }),
+      'min.insync.replicas',
+    );
+    expect(clustered.value).toBe('3');
+    expect(clustered.synonyms.map((s) => s.value)).toEqual(['3', '2']);
+    const alone = described(config({ 'default.replication.factor': '2' }), 'default.replication.factor');
+    expect(alone.synonyms.map((s) => s.value)).toEqual(['2', '1']);
+    expect(
+      described(config({ 'coordinator.endpoints': 'http://127.0.0.1:2379' }), 'default.replication.factor')
+        .value,
+    ).toBe('3');
   });
 
   it('prefers log.retention.ms over minutes over hours, as Kafka does', () => {
