@@ -127,20 +127,7 @@ export class Ec2Provider implements NodeProvider {
     node: ClusterNode,
     coordinators: readonly ClusterNode[],
   ): Promise<string> {
-    const instance = await this.ensureInstance(
-      cluster,
-      node,
-      this.options.settings.coordinatorLaunchTemplate,
-      undefined,
-      {
-        role: 'coordinator',
-        clusterId: cluster.id,
-        nodeId: node.nodeIndex,
-        zone: node.zone,
-        coordinators: coordinators.map((c) => c.host),
-        bundleUri: this.options.settings.nodeBundleUri,
-      },
-    );
+    const instance = await this.ensureInstance(cluster, node, coordinators);
     return instance.InstanceId!;
   }
 
@@ -151,22 +138,7 @@ export class Ec2Provider implements NodeProvider {
     coordinators: readonly ClusterNode[],
   ): Promise<StartedBroker> {
     const dataVolume = await this.ensureVolume(cluster, node, volume.sizeGiB);
-    const instance = await this.ensureInstance(
-      cluster,
-      node,
-      this.options.settings.brokerLaunchTemplate,
-      cluster.nodeType,
-      {
-        role: 'broker',
-        clusterId: cluster.id,
-        nodeId: node.nodeIndex,
-        zone: node.zone,
-        coordinators: coordinators.map((c) => c.host),
-        dataVolumeId: dataVolume.VolumeId!,
-        brokerSettings: cluster.configuration,
-        bundleUri: this.options.settings.nodeBundleUri,
-      },
-    );
+    const instance = await this.ensureInstance(cluster, node, coordinators, dataVolume.VolumeId!);
     const attachedHere = dataVolume.Attachments?.some((a) => a.InstanceId === instance.InstanceId);
     if (!attachedHere) {
       if (dataVolume.State !== 'available') {
@@ -290,17 +262,19 @@ export class Ec2Provider implements NodeProvider {
   }
 
   /**
-   * The node's live instance, or a new one on the node's network interface. A replacement (after
+   * The node's live instance, or a new one on the node's network interface, from its role's launch
+   * template (a broker's of the cluster's node type, with its data volume). A replacement (after
    * the previous instance ended) gets a new client token derived from the one it replaces, so
    * retries of the same launch stay idempotent while a later launch is a new one.
    */
   private async ensureInstance(
     cluster: Cluster,
     node: ClusterNode,
-    launchTemplate: string,
-    instanceType: string | undefined,
-    env: Parameters<typeof nodeUserData>[0],
+    coordinators: readonly ClusterNode[],
+    dataVolumeId?: string,
   ): Promise<Instance> {
+    const { settings } = this.options;
+    const broker = node.role === 'broker';
     const identity = { role: node.role, index: node.nodeIndex, zone: node.zone };
     const all = await this.instances(nodeFilters(cluster, identity), true);
     const live = all.find((i) => LIVE_INSTANCE_STATES.includes(i.State?.Name ?? ''));
@@ -322,14 +296,27 @@ export class Ec2Provider implements NodeProvider {
     const tags = nodeTags(cluster, identity, 'instance');
     const launched = await this.client.send(
       new RunInstancesCommand({
-        LaunchTemplate: { LaunchTemplateId: launchTemplate, Version: '$Default' },
-        ...(instanceType ? { InstanceType: instanceType as never } : {}),
+        LaunchTemplate: {
+          LaunchTemplateId: broker ? settings.brokerLaunchTemplate : settings.coordinatorLaunchTemplate,
+          Version: '$Default',
+        },
+        ...(broker ? { InstanceType: cluster.nodeType as never } : {}),
         MinCount: 1,
         MaxCount: 1,
         // The interface's zone: where the broker's data volume is too.
         Placement: { AvailabilityZone: node.zone },
         NetworkInterfaces: [{ DeviceIndex: 0, NetworkInterfaceId: eni.NetworkInterfaceId! }],
-        UserData: Buffer.from(nodeUserData(env)).toString('base64'),
+        UserData: Buffer.from(
+          nodeUserData({
+            role: node.role,
+            clusterId: cluster.id,
+            nodeId: node.nodeIndex,
+            zone: node.zone,
+            coordinators: coordinators.map((c) => c.host),
+            ...(broker ? { dataVolumeId, brokerSettings: cluster.configuration } : {}),
+            bundleUri: settings.nodeBundleUri,
+          }),
+        ).toString('base64'),
         TagSpecifications: tagSpecifications(['instance'], tags),
         ClientToken: token(cluster.id, 'instance', node.role, node.nodeIndex, previous ?? 'first'),
       }),
