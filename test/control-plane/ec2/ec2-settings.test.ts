@@ -38,6 +38,7 @@ describe('EC2 settings', () => {
     ['STRATA_EC2_BROKER_SECURITY_GROUPS', 'default', /sg-… ids/],
     ['STRATA_EC2_SUBNETS', 'subnet-0aa,subnet-0bb', /zone|pairs/],
     ['STRATA_EC2_SUBNETS', 'us-east-1a=subnet-0aa', /at least 2 zones/],
+    ['STRATA_EC2_SUBNETS', 'us-east-1a=subnet-0aa,us-east-1a=subnet-0bb', /each zone once/],
     ['STRATA_EC2_NODE_BUNDLE_URI', 'https://example.com/x.tgz', /s3:\/\//],
   ])('refuses %s=%s naming it', (name, value, rule) => {
     expect(() => loadConfig({ ...valid, [name]: value })).toThrow(EnvironmentError);

@@ -47,7 +47,11 @@ export const Ec2Environment = z.object({
         )
         .min(2, 'must name a subnet in at least 2 zones'),
     )
-    .transform((pairs) => pairs.map((pair) => pair.split('=') as [string, string])),
+    .transform((pairs) => pairs.map((pair) => pair.split('=') as [string, string]))
+    .refine(
+      (pairs) => new Set(pairs.map(([zone]) => zone)).size === pairs.length,
+      'must name each zone once',
+    ),
   STRATA_EC2_NODE_BUNDLE_URI: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'must be an s3://bucket/key URI'),
 });
 
