@@ -21,6 +21,7 @@ export class BrokerMetrics {
   private readonly messagesInCounter: Counter<'topic'>;
   private readonly requestsCounter: Counter<'request'>;
   private readonly requestLatency: Histogram<'request'>;
+  private readonly isrChangesCounter: Counter<'change'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -54,6 +55,12 @@ export class BrokerMetrics {
       help: 'Time from a request arriving to its response being queued, by API',
       labelNames: ['request'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.isrChangesCounter = new Counter({
+      name: 'kafka_server_isr_changes_total',
+      help: 'ISR changes this broker wrote as leader: expand (a follower caught up) or shrink (it lagged)',
+      labelNames: ['change'],
       registers,
     });
     new Gauge({
@@ -114,6 +121,10 @@ export class BrokerMetrics {
 
   bytesOut(topic: string, bytes: number): void {
     this.bytesOutCounter.inc({ topic }, bytes);
+  }
+
+  isrChanged(change: 'expand' | 'shrink'): void {
+    this.isrChangesCounter.inc({ change });
   }
 
   request(api: string, seconds: number): void {

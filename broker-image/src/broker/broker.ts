@@ -113,14 +113,18 @@ export class Broker {
     } else {
       this.metadata = new EmbeddedMetadataStore(this.fs, config.logDirs[0]!, config.nodeId, config.clusterId);
     }
-    this.replicaManager = new ReplicaManager(
+    this.replicaManager = new ReplicaManager({
       config,
-      this.logManager,
-      this.clock,
-      this.logger,
-      this.metrics,
-      (topic, state, epoch) => this.metadata.updatePartition(topic, state, epoch),
-    );
+      logManager: this.logManager,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      writePartitionState: (topic, state, epoch) => this.metadata.updatePartition(topic, state, epoch),
+      brokerEpochOf: (nodeId) => {
+        const broker = this.metadata.brokers().find((b) => b.nodeId === nodeId);
+        return broker ? (broker.brokerEpoch ?? 0) : undefined;
+      },
+    });
     this.fetchers = new ReplicaFetcherManager({
       nodeId: config.nodeId,
       interBrokerListener: config.interBrokerListenerName,
@@ -236,7 +240,9 @@ export class Broker {
         void this.groups.onTopicsDeleted(new Set([change.topic.name]));
         return;
       case 'brokers-changed':
-        // A leader may have (re)registered with new endpoints, or come back.
+        // A follower that left or registered again starts afresh; a leader may have
+        // (re)registered with new endpoints, or come back.
+        this.replicaManager.brokersChanged();
         this.followLeaders(this.metadata.topics());
         return;
     }
@@ -272,8 +278,9 @@ export class Broker {
 
   /**
    * Before a clean stop in a cluster: leadership of every partition this broker leads moves to
-   * another in-sync replica, and the broker leaves the ISRs it is in, so producers and consumers
-   * move on at once instead of waiting for its lease to expire.
+   * another replica that is in the ISR and in sync by the leader's own view of its progress (with
+   * none, the controller elects once this broker is gone), and the broker leaves the ISRs it is
+   * in, so producers and consumers move on at once instead of waiting for its lease to expire.
    */
   private async moveLeadershipAway(): Promise<void> {
     const alive = new Set(this.metadata.brokers().map((b) => b.nodeId));
@@ -285,8 +292,8 @@ export class Broker {
         const isr = state.isr.filter((id) => id !== this.config.nodeId);
         let next: PartitionState | undefined;
         if (state.leader === this.config.nodeId) {
-          const successor = state.replicas.find((id) => isr.includes(id) && alive.has(id));
-          if (successor !== undefined)
+          const successor = this.replicaManager.controlledShutdownSuccessor(topic.name, state);
+          if (successor !== undefined && alive.has(successor))
             next = { ...state, leader: successor, isr, leaderEpoch: state.leaderEpoch + 1 };
         } else if (state.isr.includes(this.config.nodeId) && isr.length > 0) {
           next = { ...state, isr };

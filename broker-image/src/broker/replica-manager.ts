@@ -72,19 +72,56 @@ const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT', 'EBADF'
  * creates and removes partition logs as topics come and go in the metadata, appends as leader,
  * reads up to the high watermark, and parks acks=all produces and long-poll fetches in purgatory.
  */
+export interface ReplicaManagerOptions {
+  readonly config: BrokerConfig;
+  readonly logManager: LogManager;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: BrokerMetrics;
+  /** Absent for a lone broker, whose ISR never changes. */
+  readonly writePartitionState?: PartitionStateWriter;
+  /**
+   * The broker epoch of a registered broker (a new one each time it registers), or undefined when
+   * it is not registered: only registered brokers may join an ISR.
+   */
+  readonly brokerEpochOf?: (nodeId: number) => number | undefined;
+}
+
+/** A follower not registered (as the leader sees the metadata) reports progress under this epoch. */
+const UNREGISTERED = -1;
+
+/** The least time between two ISR changes a leader proposes for one partition. */
+const ISR_CHANGE_MIN_INTERVAL_MS = 200;
+
+/**
+ * Serves produce and fetch over the partitions this broker holds (Kafka's ReplicaManager):
+ * creates and removes partition logs as topics come and go in the metadata, appends as leader,
+ * reads up to the high watermark, and parks acks=all produces and long-poll fetches in purgatory.
+ * As leader it also proposes ISR changes: a lagging follower leaves, a follower in sync by
+ * Kafka's rule (see Partition) rejoins — one change in flight per partition, none retried on the
+ * state it raced against, and at most one per ISR_CHANGE_MIN_INTERVAL_MS.
+ */
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   readonly fetchPurgatory = new Purgatory();
   readonly producePurgatory = new Purgatory();
+  private readonly config: BrokerConfig;
+  private readonly logManager: LogManager;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly metrics: BrokerMetrics;
+  private readonly writePartitionState: PartitionStateWriter | undefined;
+  private readonly brokerEpochOf: (nodeId: number) => number | undefined;
 
-  constructor(
-    private readonly config: BrokerConfig,
-    private readonly logManager: LogManager,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly metrics: BrokerMetrics,
-    private readonly writePartitionState?: PartitionStateWriter,
-  ) {}
+  constructor(options: ReplicaManagerOptions) {
+    this.config = options.config;
+    this.logManager = options.logManager;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.metrics = options.metrics;
+    this.writePartitionState = options.writePartitionState;
+    this.brokerEpochOf = options.brokerEpochOf ?? (() => 0);
+  }
 
   getPartition(topic: string, partition: number): Partition | undefined {
     return this.partitions.get(topicPartitionKey(topic, partition));
@@ -389,17 +426,36 @@ export class ReplicaManager {
       );
     }
     const log = partition.log;
-    if (request.lastFetchedEpoch >= 0) {
+    if (request.lastFetchedEpoch >= 0 && log.leaderEpochCache.latestEpoch >= 0) {
       const { epoch, endOffset } = log.leaderEpochCache.endOffsetFor(
         request.lastFetchedEpoch,
         log.logEndOffset,
       );
-      if (epoch !== request.lastFetchedEpoch || endOffset < request.fetchOffset) return { epoch, endOffset };
+      // Kafka's test: the follower's last epoch ends earlier here, or only an older epoch is known.
+      if (endOffset < request.fetchOffset || epoch < request.lastFetchedEpoch) return { epoch, endOffset };
     }
-    if (partition.updateFollowerFetch(replicaId, request.fetchOffset, this.clock.now()))
-      this.notifyProgress(partition);
-    const rejoining = partition.caughtUpOutOfSyncReplicas();
-    if (rejoining.length > 0) this.proposeIsr(partition, [...partition.state.isr, ...rejoining], 'caught up');
+    const brokerEpoch = this.brokerEpochOf(replicaId);
+    const outcome = partition.updateFollowerFetch(
+      replicaId,
+      request.fetchOffset,
+      brokerEpoch ?? UNREGISTERED,
+      this.clock.now(),
+    );
+    if (outcome.highWatermarkMoved) this.notifyProgress(partition);
+    const isr = partition.state.isr;
+    if (outcome.restartedBehind) {
+      this.proposeIsr(
+        partition,
+        { remove: [replicaId] },
+        'follower registered again behind the high watermark',
+      );
+    } else if (
+      brokerEpoch !== undefined &&
+      !isr.includes(replicaId) &&
+      partition.isFollowerInSync(replicaId)
+    ) {
+      this.proposeIsr(partition, { add: [replicaId] }, 'caught up');
+    }
     return undefined;
   }
 
@@ -410,21 +466,77 @@ export class ReplicaManager {
   }
 
   private readonly isrProposals = new Set<string>();
+  /** Per partition: when the leader last proposed an ISR change, and the state it last raced on. */
+  private readonly lastIsrProposal = new Map<string, { at: number; racedOnEpoch?: number }>();
 
-  /** Asks the controller's store to change a partition's ISR (one proposal in flight per partition). */
-  private proposeIsr(partition: Partition, isr: number[], reason: string): void {
+  /**
+   * Asks the controller's store to change a partition's ISR: one proposal in flight per partition,
+   * none again on a partition epoch a proposal already raced against (the newer state is on its
+   * way), and none sooner than ISR_CHANGE_MIN_INTERVAL_MS after the previous one. Replicas being
+   * added hold back the high watermark until the change is applied or fails.
+   */
+  private proposeIsr(
+    partition: Partition,
+    change: { readonly add?: readonly number[]; readonly remove?: readonly number[] },
+    reason: string,
+  ): void {
     if (!this.writePartitionState || this.isrProposals.has(partition.key)) return;
     const state = partition.state;
+    const now = this.clock.now();
+    const last = this.lastIsrProposal.get(partition.key);
+    if (last && (last.racedOnEpoch === state.partitionEpoch || now - last.at < ISR_CHANGE_MIN_INTERVAL_MS))
+      return;
+    const add = (change.add ?? []).filter((id) => !state.isr.includes(id));
+    const remove = change.remove ?? [];
+    const isr = [...state.isr.filter((id) => !remove.includes(id)), ...add];
+    if (isr.length === 0 || (add.length === 0 && isr.length === state.isr.length)) return;
     this.isrProposals.add(partition.key);
+    this.lastIsrProposal.set(partition.key, { at: now });
+    partition.expandingIsr(add);
     this.writePartitionState(partition.topic, { ...state, isr }, state.partitionEpoch)
       .then((written) => {
-        if (written)
+        if (written) {
           this.logger.info({ partition: partition.key, isr, previous: state.isr, reason }, 'ISR changed');
+          if (add.length > 0) this.metrics.isrChanged('expand');
+          if (remove.length > 0) this.metrics.isrChanged('shrink');
+        } else {
+          this.lastIsrProposal.set(partition.key, { at: now, racedOnEpoch: state.partitionEpoch });
+        }
       })
       .catch((error: unknown) =>
         this.logger.warn({ err: error, partition: partition.key }, 'ISR change not written'),
       )
-      .finally(() => this.isrProposals.delete(partition.key));
+      .finally(() => {
+        this.isrProposals.delete(partition.key);
+        partition.isrExpansionEnded(add);
+        if (partition.maybeIncrementHighWatermark()) this.notifyProgress(partition);
+      });
+  }
+
+  /**
+   * The registered brokers changed: followers that went away or registered again (a restart, a
+   * lost lease) lose the progress they reported, so only fetches of their new incarnation count.
+   */
+  brokersChanged(): void {
+    for (const partition of this.partitions.values())
+      if (partition.isLeader) partition.forgetStaleFollowers(this.brokerEpochOf);
+  }
+
+  /**
+   * Who may take over a partition this broker leads when it stops cleanly: the first replica (in
+   * preference order) that is registered, in the ISR and in sync by Kafka's rule; undefined when
+   * none is, and the controller elects once this broker is gone.
+   */
+  controlledShutdownSuccessor(topic: string, state: PartitionState): number | undefined {
+    const partition = this.getPartition(topic, state.partition);
+    if (!partition?.isLeader) return undefined;
+    return state.replicas.find(
+      (id) =>
+        id !== this.config.nodeId &&
+        state.isr.includes(id) &&
+        this.brokerEpochOf(id) !== undefined &&
+        partition.isFollowerInSync(id),
+    );
   }
 
   /**
@@ -436,13 +548,7 @@ export class ReplicaManager {
     for (const partition of this.partitions.values()) {
       if (!partition.isLeader) continue;
       const lagging = partition.laggingInSyncReplicas(now, this.config.replicaLagTimeMaxMs);
-      if (lagging.length > 0) {
-        this.proposeIsr(
-          partition,
-          partition.state.isr.filter((id) => !lagging.includes(id)),
-          'followers lagging',
-        );
-      }
+      if (lagging.length > 0) this.proposeIsr(partition, { remove: lagging }, 'followers lagging');
     }
   }
 

@@ -10,7 +10,7 @@ import type { MetadataChange, MetadataStore, NewTopic } from './metadata-store.j
  *
  * | key                          | value                                                     |
  * |------------------------------|-----------------------------------------------------------|
- * | `brokers/<id>`               | registration: rack, endpoints (under the broker's lease)  |
+ * | `brokers/<id>`               | registration: rack, endpoints (under the broker's lease); its mod revision is the broker epoch |
  * | `controller`                 | `{"nodeId"}` of the elected controller (under its lease)  |
  * | `topics/<name>`              | `{"topicId","internal","configs"}`                         |
  * | `partitions/<name>/<index>`  | replicas, ISR, leader, leader epoch, partition epoch, reassignment |
@@ -134,7 +134,12 @@ export class EtcdMetadataStore implements MetadataStore {
     switch (path[0]) {
       case 'brokers': {
         const id = Number(path[1]);
-        if (kind === 'put') this.brokersById.set(id, decoder(kv) as BrokerRegistration);
+        // The registration's mod revision is its broker epoch: every registration is a new put.
+        if (kind === 'put')
+          this.brokersById.set(id, {
+            ...(decoder(kv) as BrokerRegistration),
+            brokerEpoch: Number(kv.mod_revision),
+          });
         else this.brokersById.delete(id);
         return { broker: true };
       }
@@ -211,9 +216,10 @@ export class EtcdMetadataStore implements MetadataStore {
       this.options.logger.warn({ err: error }, 'lost the etcd lease; registering again');
       void this.retry(() => this.grantLeaseAndRegister());
     });
+    const { brokerEpoch: _assignedByTheStore, ...registration } = this.registration;
     const response = await lease
       .put(this.key('brokers', this.options.nodeId))
-      .value(JSON.stringify(this.registration));
+      .value(JSON.stringify(registration));
     await this.caughtUp(response.header.revision);
     await this.campaign();
   }

@@ -5,6 +5,12 @@ export interface BrokerRegistration {
   readonly nodeId: number;
   readonly rack: string | null;
   readonly endpoints: readonly BrokerEndpoint[];
+  /**
+   * Which registration of the broker this is (KRaft's broker epoch): a new, larger one each time
+   * it registers, so its peers can tell a restarted broker from the one they knew. Set by the
+   * metadata store; absent for a lone broker.
+   */
+  readonly brokerEpoch?: number;
 }
 
 export interface BrokerEndpoint {

@@ -194,17 +194,7 @@ class ReplicaFetcher {
     }
     if (data.errorCode !== ERROR_CODES.NONE) return false;
     if (data.divergingEpoch.epoch >= 0 || data.divergingEpoch.endOffset >= 0) {
-      const to = Math.min(data.divergingEpoch.endOffset, log.logEndOffset);
-      if (to < log.logEndOffset) {
-        this.options.logger.info(
-          { partition: partition.key, from: log.logEndOffset, to, epoch: data.divergingEpoch.epoch },
-          'truncating a diverged follower log',
-        );
-        log.truncateTo(Math.max(to, log.logStartOffset));
-      } else {
-        // Our last epoch is unknown to the leader but nothing to cut: forget that epoch's entry.
-        log.leaderEpochCache.truncateFromEnd(to);
-      }
+      truncateDivergedLog(partition, data.divergingEpoch, this.options.logger);
       return true;
     }
     if (data.records && data.records.length > 0) log.appendAsFollower(data.records, this.options.clock.now());
@@ -215,6 +205,38 @@ class ReplicaFetcher {
     log.updateHighWatermark(Math.min(data.highWatermark, log.logEndOffset));
     this.options.onProgress(partition);
     return true;
+  }
+}
+
+/**
+ * Cuts a follower's log where the leader says it diverges: at the end offset of the last epoch
+ * both logs share. When the leader knows no such epoch (it answers -1, -1: ours is newer than any
+ * it has), we cut to our high watermark, below which every replica agrees, and drop our epochs
+ * above it, as Kafka's followers do; the next fetch then asks again from there.
+ */
+function truncateDivergedLog(
+  partition: Partition,
+  diverging: { readonly epoch: number; readonly endOffset: number },
+  logger: Logger,
+): void {
+  const log = partition.log;
+  const to =
+    diverging.endOffset < 0
+      ? Math.max(log.highWatermark, log.logStartOffset)
+      : Math.max(Math.min(diverging.endOffset, log.logEndOffset), log.logStartOffset);
+  if (to < log.logEndOffset) {
+    logger.info(
+      { partition: partition.key, from: log.logEndOffset, to, epoch: diverging.epoch },
+      'truncating a diverged follower log',
+    );
+    log.truncateTo(to);
+  }
+  // Epochs the leader does not share end here too, whether or not there were records to cut.
+  log.leaderEpochCache.truncateFromEnd(diverging.endOffset < 0 ? to : Math.min(to, diverging.endOffset));
+  if (diverging.endOffset < 0) {
+    const unknown = log.leaderEpochCache.all().at(-1);
+    if (unknown && unknown.epoch >= partition.leaderEpoch)
+      log.leaderEpochCache.truncateFromEnd(unknown.startOffset);
   }
 }
 

@@ -49,18 +49,22 @@ export class LeaderEpochCache {
   }
 
   /**
-   * The end offset of `requested`: the start offset of the first epoch after it (or the log end
-   * when it is the latest), with the largest epoch at or below `requested`. `(-1, -1)` when the
-   * requested epoch is older than anything known.
+   * The end offset of `requested` (OffsetForLeaderEpoch, and where a follower's log diverges), as
+   * Kafka answers it: the latest epoch ends at the log end; an older one at the start offset of
+   * the first epoch after it, reported with the largest epoch at or below `requested`. An epoch
+   * older than every epoch known here (this log never saw it, or it was cut away by retention)
+   * ends where the first known epoch starts, reported as `requested` itself, so a follower of an
+   * epoch-0 leader whose data this leader never had truncates there instead of being refused.
+   * `(-1, -1)` when nothing is known, or `requested` is undefined (-1) or newer than the latest.
    */
   endOffsetFor(requested: number, logEndOffset: number): { epoch: number; endOffset: number } {
-    if (this.entries.length === 0) return { epoch: -1, endOffset: -1 };
+    if (this.entries.length === 0 || requested < 0) return { epoch: -1, endOffset: -1 };
     if (requested === this.latestEpoch) return { epoch: requested, endOffset: logEndOffset };
-    let found = -1;
-    for (let i = 0; i < this.entries.length; i++) if (this.entries[i]!.epoch <= requested) found = i;
-    if (found < 0) return { epoch: -1, endOffset: -1 };
-    const next = this.entries[found + 1];
-    return { epoch: this.entries[found]!.epoch, endOffset: next ? next.startOffset : logEndOffset };
+    const higher = this.entries.findIndex((e) => e.epoch > requested);
+    if (higher < 0) return { epoch: -1, endOffset: -1 };
+    const endOffset = this.entries[higher]!.startOffset;
+    if (higher === 0) return { epoch: requested, endOffset };
+    return { epoch: this.entries[higher - 1]!.epoch, endOffset };
   }
 
   /** The epoch of the record at `offset`. */
