@@ -3,7 +3,9 @@
 # cluster), kcat (librdkafka's CLI), curl and jq (the README's walk-through), PostgreSQL (the
 # control plane's production database, tested alongside SQLite), a JDK and Maven (Kafka's Java
 # client and tools come from Maven Central), the headers node-rdkafka builds librdkafka
-# against, and Python's venv (the local AWS emulator installs into one). Run as root or with sudo.
+# against, Python's venv (the local AWS emulator installs into one), and the file-system tools the
+# node bootstrap runs on a broker's data volume (mkfs.xfs, xfs_growfs, resize2fs, blkid, findmnt,
+# losetup), which its tests run on real loop devices. Run as root or with sudo.
 set -euo pipefail
 
 packages=(
@@ -24,6 +26,9 @@ packages=(
   libsasl2-dev
   libcurl4-openssl-dev
   shellcheck
+  xfsprogs
+  e2fsprogs
+  util-linux
 )
 
 sudo=""
