@@ -38,4 +38,16 @@ describe('librdkafka', () => {
     const messages = await consumeAssigned(broker.bootstrap, 'rdkafka-middle', 1, 30, 20);
     expect(messages.map((m) => m.offset)).toEqual(Array.from({ length: 20 }, (_, i) => 30 + i));
   });
+
+  it('resets a position past the log end by auto.offset.reset: a fetch error carries an empty record set, not null', async () => {
+    const values = Array.from({ length: 10 }, (_, i) => `reset-${i}`);
+    await produceAll({ 'bootstrap.servers': broker.bootstrap }, 'rdkafka-reset', values, 0, {
+      'request.required.acks': 1,
+    });
+    // Offset 1000 is out of range: the broker answers OFFSET_OUT_OF_RANGE and librdkafka resets.
+    const messages = await consumeAssigned(broker.bootstrap, 'rdkafka-reset', 0, 1000, 10, {
+      'auto.offset.reset': 'earliest',
+    });
+    expect(messages.map((m) => m.value!.toString())).toEqual(values);
+  });
 });

@@ -40,17 +40,21 @@ export async function produceAll(
   return deliveries;
 }
 
-/** Reads `count` messages from one partition with assign (no group), from `offset`. */
+/**
+ * Reads `count` messages from one partition with assign (no group), from `offset`; `topicConfig`
+ * is librdkafka's topic configuration (e.g. `auto.offset.reset`).
+ */
 export async function consumeAssigned(
   bootstrap: string,
   topic: string,
   partition: number,
   offset: number,
   count: number,
+  topicConfig: RdKafka.ConsumerTopicConfig = {},
 ): Promise<RdKafka.Message[]> {
   const consumer = new rdkafka.KafkaConsumer(
     { 'bootstrap.servers': bootstrap, 'group.id': 'assign-only', 'enable.auto.commit': false },
-    {},
+    topicConfig,
   );
   await new Promise<void>((resolve, reject) =>
     consumer.connect({}, (error) => (error ? reject(error) : resolve())),

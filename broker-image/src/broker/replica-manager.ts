@@ -65,6 +65,8 @@ export type PartitionStateWriter = (
   expectedPartitionEpoch: number,
 ) => Promise<boolean>;
 
+const EMPTY_RECORDS = Buffer.alloc(0);
+
 const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT', 'EBADF']);
 
 /**
@@ -370,7 +372,7 @@ export class ReplicaManager {
         const log = partition.log;
         const divergingEpoch =
           params.replicaId >= 0 ? this.followerFetch(partition, params.replicaId, request) : undefined;
-        let records: Buffer | null = null;
+        let records: Buffer = EMPTY_RECORDS;
         if (!divergingEpoch) {
           const upper = params.replicaId >= 0 ? log.logEndOffset : log.highWatermark;
           const limit = Math.max(0, Math.min(request.partitionMaxBytes, remaining));
@@ -403,7 +405,9 @@ export class ReplicaManager {
           highWatermark: partition?.log.highWatermark ?? -1,
           lastStableOffset: partition?.log.highWatermark ?? -1,
           logStartOffset: partition?.log.logStartOffset ?? -1,
-          records: null,
+          // An empty record set, as Kafka sends: librdkafka rejects a null one, and would never
+          // act on the error (an out-of-range position would never be reset).
+          records: EMPTY_RECORDS,
         };
       }
     });
