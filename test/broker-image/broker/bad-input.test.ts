@@ -15,7 +15,9 @@ import {
   ATTRIBUTES_OFFSET,
   CRC_OFFSET,
   RECORDS_OFFSET,
+  batchesOf,
 } from '../../../broker-image/src/protocol/records/record-batch.js';
+import { CompressionType } from '../../../broker-image/src/protocol/records/compression.js';
 import { crc32c } from '../../../broker-image/src/protocol/records/crc32c.js';
 import { buildRecordBatch } from '../../../broker-image/src/protocol/records/records.js';
 import { BrokerProcess } from '../../support/broker-process.js';
@@ -325,21 +327,49 @@ describe('ApiVersions', () => {
   });
 });
 
-/** A record set in the legacy message format v1 (one message, CRC-32 over magic to the end). */
-function legacyMessageV1(value: Buffer): Buffer {
-  const body = Buffer.alloc(1 + 1 + 8 + 4 + 4 + value.length);
-  body.writeInt8(1, 0); // magic
-  body.writeInt8(0, 1); // attributes
-  body.writeBigInt64BE(BigInt(Date.now()), 2);
-  body.writeInt32BE(-1, 10); // null key
-  body.writeInt32BE(value.length, 14);
-  value.copy(body, 18);
+/**
+ * A record set in the legacy message format v1 (one message, CRC-32 over magic to the end), or v0
+ * (no timestamp).
+ */
+function legacyMessage(value: Buffer, options: { magic: 0 | 1; timestamp?: bigint; key?: Buffer }): Buffer {
+  const timestampBytes = options.magic === 1 ? 8 : 0;
+  const key = options.key ?? null;
+  const body = Buffer.alloc(1 + 1 + timestampBytes + 4 + (key?.length ?? 0) + 4 + value.length);
+  let at = body.writeInt8(options.magic, 0);
+  at = body.writeInt8(0, at); // attributes
+  if (options.magic === 1) at = body.writeBigInt64BE(options.timestamp ?? BigInt(Date.now()), at);
+  at = body.writeInt32BE(key ? key.length : -1, at);
+  if (key) at += key.copy(body, at);
+  at = body.writeInt32BE(value.length, at);
+  value.copy(body, at);
   const message = Buffer.alloc(8 + 4 + 4 + body.length);
   message.writeBigInt64BE(0n, 0); // offset
   message.writeInt32BE(4 + body.length, 8); // message size
   message.writeUInt32BE(crc32(body), 12);
   body.copy(message, 16);
   return message;
+}
+
+/**
+ * A message-format v1 timestamp (in 2025) whose byte 4 is `attributesLowByte`: a legacy message's
+ * timestamp lies where a v2 batch has its attributes (bytes 21-22), so read as a batch the message
+ * seems transactional (0x10), a control batch (0x20) or compressed (bits 0-2) by its timestamp.
+ */
+function timestampWithAttributes(attributesLowByte: number): bigint {
+  const base = BigInt(Date.UTC(2025, 0, 1));
+  return (base & ~(0xffn << 24n)) | (BigInt(attributesLowByte) << 24n);
+}
+
+/** A magic-1 record set whose timestamp puts `attributes` where a v2 batch's attributes are, and it says so. */
+function legacyMessageV1WithAttributes(attributes: number): Buffer {
+  const records = legacyMessage(Buffer.alloc(100, 0x61), {
+    magic: 1,
+    timestamp: timestampWithAttributes(attributes),
+  });
+  // Read as a v2 batch (what the transactional check did before the magic was known).
+  const seeming = [...batchesOf(records)];
+  expect(seeming.map((b) => b.attributes & 0xff)).toEqual([attributes]);
+  return records;
 }
 
 describe('Produce errors are answered per partition, and nothing is appended', () => {
@@ -385,15 +415,52 @@ describe('Produce errors are answered per partition, and nothing is appended', (
     expect(await highWatermark(TARGET, 0)).toBe(before);
   });
 
-  it('a message-format v1 (magic 1) record set in Produce v9: INVALID_RECORD, as Kafka answers', async () => {
+  it.each([
+    { seems: 'plain', attributes: 0x00 },
+    { seems: 'transactional', attributes: 0x10 },
+    { seems: 'transactional, zstd', attributes: 0x14 },
+    { seems: 'a control batch', attributes: 0x20 },
+    { seems: 'of compression codec 7', attributes: 0x07 },
+    { seems: 'transactional, of every flag', attributes: 0xff },
+  ])(
+    'a message-format v1 (magic 1) record set in Produce v9 whose timestamp reads as attributes $seems: INVALID_RECORD, as Kafka answers',
+    async ({ attributes }) => {
+      const before = await highWatermark(TARGET, 0);
+      const records = legacyMessageV1WithAttributes(attributes);
+      await withRawClient(broker.port, async (client) => {
+        const result = await producePartitionResult(client, { correlationId: 1, records });
+        // Kafka's ProduceRequest.validateRecords: v3+ carries only magic-2 batches (InvalidRecordException),
+        // checked before anything reads the batch's attributes.
+        expect(result.errorCode).toBe(ERROR_CODES.INVALID_RECORD);
+      });
+      expect(await highWatermark(TARGET, 0)).toBe(before);
+    },
+  );
+
+  it('a message-format v0 (magic 0) record set in Produce v9, whatever its key length reads as: INVALID_RECORD', async () => {
+    // Magic 0 has the key's length then the key where a batch has its attributes (bytes 21-22).
     const before = await highWatermark(TARGET, 0);
-    const records = legacyMessageV1(Buffer.alloc(100, 0x61));
-    await withRawClient(broker.port, async (client) => {
-      const result = await producePartitionResult(client, { correlationId: 1, records });
-      // Kafka's ProduceRequest.validateRecords: v3+ carries only magic-2 batches (InvalidRecordException).
-      expect(result.errorCode).toBe(ERROR_CODES.INVALID_RECORD);
-    });
+    for (const key of [Buffer.alloc(0), Buffer.alloc(0x10, 0x10), Buffer.alloc(0x20, 0xff)]) {
+      const records = legacyMessage(Buffer.alloc(100, 0x61), { magic: 0, key });
+      await withRawClient(broker.port, async (client) => {
+        const result = await producePartitionResult(client, { correlationId: 1, records });
+        expect(result.errorCode, `key of ${key.length} bytes`).toBe(ERROR_CODES.INVALID_RECORD);
+      });
+    }
     expect(await highWatermark(TARGET, 0)).toBe(before);
+  });
+
+  it('a zstd batch in Produce v6 (zstd arrived in v7): UNSUPPORTED_COMPRESSION_TYPE, as Kafka answers; v7 takes it', async () => {
+    const before = await highWatermark(TARGET, 0);
+    const records = () =>
+      buildRecordBatch([{ value: Buffer.from('zstd') }], { compression: CompressionType.ZSTD });
+    await withRawClient(broker.port, async (client) => {
+      const v6 = await producePartitionResult(client, { correlationId: 1, version: 6, records: records() });
+      expect(v6.errorCode).toBe(ERROR_CODES.UNSUPPORTED_COMPRESSION_TYPE);
+      expect(await highWatermark(TARGET, 0)).toBe(before);
+      const v7 = await producePartitionResult(client, { correlationId: 2, version: 7, records: records() });
+      expect(v7).toMatchObject({ errorCode: ERROR_CODES.NONE, baseOffset: before });
+    });
   });
 
   it('two batches for one partition in Produce v9: INVALID_RECORD, as Kafka answers', async () => {

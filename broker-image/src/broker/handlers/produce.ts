@@ -1,16 +1,59 @@
 import { ERROR_CODES, type ErrorName } from '../../protocol/errors.js';
 import { Produce } from '../../protocol/messages/produce.js';
-import { batchesOf } from '../../protocol/records/record-batch.js';
+import { CompressionType } from '../../protocol/records/compression.js';
+import {
+  ATTRIBUTES_OFFSET,
+  COMPRESSION_MASK,
+  CURRENT_MAGIC,
+  MAGIC_OFFSET,
+  batchesOf,
+} from '../../protocol/records/record-batch.js';
 import { defineHandler, type BrokerServices } from '../api-handler.js';
 import type { ProduceEntry, ProducePartitionResult } from '../replica-manager.js';
 
 /** Kafka 4 removed Produce v0-2 (message formats v0/v1); we advertise them for old clients' checks. */
 const FIRST_SERVED_VERSION = 3;
 
-function hasTransactionalBatch(records: Buffer | null): boolean {
+/** Produce v7 is the first that may carry zstd batches (Kafka's ProduceRequest.validateRecords). */
+const FIRST_ZSTD_VERSION = 7;
+
+/**
+ * Kafka's ProduceRequest.validateRecords, before anything reads a batch's attributes: from v3 a
+ * partition's records are record batches of magic 2. A legacy (magic 0/1) message set has its
+ * timestamp or key where a batch has its attributes, so nothing else may be read from it: what it
+ * would seem to say (transactional, compressed) depends on the bytes of its timestamp.
+ */
+function recordsRefusal(records: Buffer | null, apiVersion: number): ProducePartitionResult | undefined {
+  // Missing records are the replica manager's to answer (INVALID_RECORD), as are batches cut short.
+  if (!records || records.length <= MAGIC_OFFSET) return undefined;
+  const magic = records.readInt8(MAGIC_OFFSET);
+  if (magic !== CURRENT_MAGIC) {
+    return refused(
+      'INVALID_RECORD',
+      `Produce requests with version ${apiVersion} are only allowed to contain record batches with magic version 2, not magic ${magic}`,
+    );
+  }
+  if (
+    apiVersion < FIRST_ZSTD_VERSION &&
+    records.length > ATTRIBUTES_OFFSET + 1 &&
+    (records.readInt16BE(ATTRIBUTES_OFFSET) & COMPRESSION_MASK) === CompressionType.ZSTD
+  ) {
+    return refused(
+      'UNSUPPORTED_COMPRESSION_TYPE',
+      `Produce requests with version ${apiVersion} are not allowed to use ZStandard compression`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Whether the partition's records are transactional, read from the first batch as Kafka reads it;
+ * only once {@link recordsRefusal} has found it to be of magic 2 (the attribute exists only there).
+ */
+function isTransactional(records: Buffer | null): boolean {
   if (!records) return false;
-  for (const batch of batchesOf(records)) if (batch.isTransactional) return true;
-  return false;
+  const first = batchesOf(records).next();
+  return !first.done && first.value.magic === CURRENT_MAGIC && first.value.isTransactional;
 }
 
 function refused(code: ErrorName, errorMessage: string): ProducePartitionResult {
@@ -36,7 +79,9 @@ function refusal(
       'Produce versions below 3 (message format v0/v1) are not supported',
     );
   }
-  if (transactionalId !== null || hasTransactionalBatch(entry.records)) {
+  const invalidRecords = recordsRefusal(entry.records, apiVersion);
+  if (invalidRecords) return invalidRecords;
+  if (transactionalId !== null || isTransactional(entry.records)) {
     return refused('INVALID_TXN_STATE', 'transactions are not supported by this broker');
   }
   if (services.metadata.topic(entry.topic)?.internal) {
