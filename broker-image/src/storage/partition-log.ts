@@ -1,7 +1,9 @@
 import type { ReadAllocator } from './read-buffer-pool.js';
 import { KafkaError } from '../protocol/errors.js';
 import { batchesOf, validateProducedRecords, type RecordBatch } from '../protocol/records/record-batch.js';
-import { checkUncompressedRecords, recordsOf } from '../protocol/records/records.js';
+import { producedDecompressionLimit } from '../protocol/records/compression.js';
+import { checkProducedRecords, recordsOf } from '../protocol/records/records.js';
+import type { CheckpointWarning } from './checkpoint-file.js';
 import type { StorageFileSystem } from './file-system.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
@@ -46,6 +48,8 @@ export interface LoadOptions {
   /** After a clean shutdown saved indexes are trusted and nothing is re-validated. */
   readonly cleanShutdown: boolean;
   readonly onRecovery?: (segment: LogSegment, result: RecoveryResult) => void;
+  /** Where a checkpoint of this log that cannot be read or written is reported. */
+  readonly warn?: CheckpointWarning;
 }
 
 /**
@@ -78,6 +82,7 @@ export class PartitionLog {
     logStartOffset: number,
     recoveryPoint: number,
     now: number,
+    warn?: CheckpointWarning,
   ) {
     this.segments = segments;
     this.logStartOffset = logStartOffset;
@@ -85,7 +90,7 @@ export class PartitionLog {
     this.highWatermark = this.logEndOffset;
     this.lastFlushTime = now;
     this.producerState = new ProducerStateManager(fs, dir);
-    this.leaderEpochCache = new LeaderEpochCache(fs, dir);
+    this.leaderEpochCache = new LeaderEpochCache(fs, dir, warn);
   }
 
   get key(): string {
@@ -99,10 +104,11 @@ export class PartitionLog {
     topicPartition: TopicPartition,
     config: LogConfig,
     now: number,
+    warn?: CheckpointWarning,
   ): PartitionLog {
     fs.mkdirSync(dir);
     const segment = LogSegment.create(fs, dir, 0, { indexIntervalBytes: config.indexIntervalBytes }, now);
-    return new PartitionLog(fs, dir, topicPartition, config, [segment], 0, 0, now);
+    return new PartitionLog(fs, dir, topicPartition, config, [segment], 0, 0, now, warn);
   }
 
   /**
@@ -164,7 +170,10 @@ export class PartitionLog {
       logStartOffset,
       Math.min(options.recoveryPoint, logEnd),
       now,
+      options.warn,
     );
+    // A missing or unreadable leader epoch checkpoint is rebuilt from the batches' epochs.
+    if (log.leaderEpochCache.needsRebuild) log.leaderEpochCache.rebuild(log.batches(), logStartOffset);
     log.leaderEpochCache.truncateFromEnd(logEnd);
 
     // Pass 3: producer state.
@@ -215,13 +224,17 @@ export class PartitionLog {
         'a produce request carries exactly one record batch per partition',
       );
     }
-    if (batches[0]!.compression === 0) checkUncompressedRecords(batches[0]!);
+    // Before anything is written: a batch whose records cannot be read back would make every
+    // later record of the partition unreadable to consumers.
+    checkProducedRecords(batches[0]!, {
+      decompression: producedDecompressionLimit(this.config.maxMessageBytes),
+      keysRequiredIn: this.config.cleanupPolicy.includes('compact') ? this.key : undefined,
+    });
     if (this.config.compressionType !== 'producer') {
       records = recompressForTopic(records, batches, this.config.compressionType);
       if (records !== produced) batches = [...batchesOf(records)];
     }
 
-    if (this.config.cleanupPolicy.includes('compact')) requireKeys(batches, this.key);
     const check = this.producerState.check(batches);
     if (check.duplicate) {
       return {
@@ -260,7 +273,10 @@ export class PartitionLog {
     };
   }
 
-  /** Appends batches that already carry their offsets (a follower copying its leader). */
+  /**
+   * Appends batches that already carry their offsets (a follower copying its leader). Only their
+   * framing and CRCs are checked: the leader validated their records before it wrote them.
+   */
   appendAsFollower(records: Buffer, now: number): number {
     const batches = validateProducedRecords(records, Number.MAX_SAFE_INTEGER);
     if (batches.length === 0) return 0;
@@ -636,19 +652,6 @@ export class PartitionLog {
 
 const EMPTY = Buffer.alloc(0);
 
-/** A compacted topic keeps the latest record per key, so every record needs one. */
-function requireKeys(batches: readonly RecordBatch[], partition: string): void {
-  for (const batch of batches) {
-    for (const record of recordsOf(batch)) {
-      if (record.key === null) {
-        throw new KafkaError(
-          'INVALID_RECORD',
-          `Compacted topic cannot accept message without key in topic partition ${partition}.`,
-        );
-      }
-    }
-  }
-}
 const CLEANED_SUFFIX = '.cleaned';
 const SWAP_SUFFIX = '.swap';
 

@@ -2,7 +2,13 @@ import { Reader } from '../primitives/reader.js';
 import { Writer, varintSize, varlongSize } from '../primitives/writer.js';
 import { ProtocolError } from '../primitives/protocol-error.js';
 import { KafkaError } from '../errors.js';
-import { compress, decompress, type CompressionType } from './compression.js';
+import {
+  CompressionType,
+  compress,
+  decompress,
+  isKnownCompression,
+  type DecompressionLimit,
+} from './compression.js';
 import { crc32c } from './crc32c.js';
 import {
   ATTRIBUTES_OFFSET,
@@ -41,52 +47,104 @@ export function recordsOf(batch: RecordBatch): Record[] {
   return invalidRecordIfMalformed(() => decodeRecords(batch));
 }
 
+export interface ProducedRecordsCheck {
+  /** How far the records of a compressed batch may decompress. */
+  readonly decompression: DecompressionLimit;
+  /** Set on a compacted topic: every record needs a key. Names the partition for the error. */
+  readonly keysRequiredIn?: string;
+}
+
 /**
- * Checks the records of an uncompressed batch without decoding them into objects: every record
- * whole, offset deltas 0, 1, 2..., lengths and counts consistent (Kafka validates each record of a
- * produced batch the same way). Throws INVALID_RECORD.
+ * Checks every record of a produced batch as Kafka's LogValidator reads them, without decoding
+ * them into objects: a codec Kafka defines (else UNSUPPORTED_COMPRESSION_TYPE), a compressed
+ * payload that decompresses within the limit, then in the records themselves exactly the count
+ * the header says, offset deltas 0, 1, 2..., timestamps the broker can hold exactly, lengths and
+ * counts consistent and nothing after the last record (else INVALID_RECORD). An uncompressed batch
+ * is walked where it lies. Nothing here is needed for a follower's copy of its leader's batches.
  */
-export function checkUncompressedRecords(batch: RecordBatch): void {
-  const r = new Reader(batch.recordsPayload);
+export function checkProducedRecords(batch: RecordBatch, check: ProducedRecordsCheck): void {
+  const codec = batch.compression;
+  if (codec === CompressionType.NONE) {
+    walkRecords(batch, batch.recordsPayload, 'records', check.keysRequiredIn);
+    return;
+  }
+  if (!isKnownCompression(codec)) {
+    throw new KafkaError(
+      'UNSUPPORTED_COMPRESSION_TYPE',
+      `record batch attributes name compression codec ${codec}, which Kafka does not define`,
+    );
+  }
+  let payload: Buffer;
+  try {
+    payload = decompress(codec, batch.recordsPayload, check.decompression);
+  } catch (error) {
+    // The CRC matched, so the producer compressed these bytes wrong: a retry cannot help.
+    if (error instanceof KafkaError && error.code === 'CORRUPT_MESSAGE')
+      throw new KafkaError('INVALID_RECORD', `${CODEC_NAMES[codec]} record batch: ${error.message}`);
+    throw error;
+  }
+  walkRecords(batch, payload, `${CODEC_NAMES[codec]} records`, check.keysRequiredIn);
+}
+
+const CODEC_NAMES = ['uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+
+/** The record walk of {@link checkProducedRecords}, over the batch's uncompressed records. */
+function walkRecords(
+  batch: RecordBatch,
+  records: Buffer,
+  what: string,
+  keysRequiredIn: string | undefined,
+): void {
+  const r = new Reader(records);
   const count = batch.recordsCount;
+  const baseTimestamp = batch.baseTimestamp;
   invalidRecordIfMalformed(() => {
     for (let i = 0; i < count; i++) {
       const length = r.varint();
-      if (length < 0 || length > r.remaining)
+      if (length <= 0 || length > r.remaining)
         throw new ProtocolError(`record ${i} length ${length} is invalid`);
       const end = r.offset + length;
       r.skip(1);
-      r.varlong();
+      const timestamp = baseTimestamp + r.varlong();
+      if (!Number.isSafeInteger(timestamp))
+        throw new ProtocolError(`record ${i} has a timestamp out of range (${timestamp})`);
       if (r.varint() !== i) throw new ProtocolError(`record ${i} has offset delta out of sequence`);
-      for (let field = 0; field < 2; field++) {
-        const size = r.varint();
-        if (size < -1) throw new ProtocolError(`record ${i} has an invalid field length`);
-        if (size > 0) r.skip(size);
+      const keySize = r.varint();
+      if (keySize < -1) throw new ProtocolError(`record ${i} has an invalid key length`);
+      if (keySize > 0) r.skip(keySize);
+      if (keySize < 0 && keysRequiredIn !== undefined) {
+        throw new KafkaError(
+          'INVALID_RECORD',
+          `Compacted topic cannot accept message without key in topic partition ${keysRequiredIn}.`,
+        );
       }
+      const valueSize = r.varint();
+      if (valueSize < -1) throw new ProtocolError(`record ${i} has an invalid value length`);
+      if (valueSize > 0) r.skip(valueSize);
       const headers = r.varint();
       if (headers < 0 || headers > r.remaining)
         throw new ProtocolError(`record ${i} has an invalid header count`);
       for (let h = 0; h < headers; h++) {
-        const keySize = r.varint();
-        if (keySize < 0) throw new ProtocolError(`record ${i} has a null header key`);
-        r.skip(keySize);
-        const valueSize = r.varint();
-        if (valueSize < -1) throw new ProtocolError(`record ${i} has an invalid header value length`);
-        if (valueSize > 0) r.skip(valueSize);
+        const headerKeySize = r.varint();
+        if (headerKeySize < 0) throw new ProtocolError(`record ${i} has a null header key`);
+        r.skip(headerKeySize);
+        const headerValueSize = r.varint();
+        if (headerValueSize < -1) throw new ProtocolError(`record ${i} has an invalid header value length`);
+        if (headerValueSize > 0) r.skip(headerValueSize);
       }
       if (r.offset !== end) throw new ProtocolError(`record ${i} length does not match its fields`);
     }
     if (r.remaining !== 0) throw new ProtocolError('bytes left after the last record of the batch');
-  });
+  }, what);
 }
 
 /** Runs a parse of a batch's records, turning a malformed record (a ProtocolError) into INVALID_RECORD. */
-function invalidRecordIfMalformed<T>(parse: () => T): T {
+function invalidRecordIfMalformed<T>(parse: () => T, what = 'records'): T {
   try {
     return parse();
   } catch (error) {
     if (error instanceof ProtocolError)
-      throw new KafkaError('INVALID_RECORD', `malformed records: ${error.message}`);
+      throw new KafkaError('INVALID_RECORD', `malformed ${what}: ${error.message}`);
     throw error;
   }
 }
