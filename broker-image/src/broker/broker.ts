@@ -180,12 +180,24 @@ export class Broker {
       adminPort = await this.adminServer.start(config.adminListener.host, config.adminListener.port);
 
     await this.metadata.start();
-    if (this.metadata instanceof EmbeddedMetadataStore) await this.metadata.bumpLeaderEpochs();
     this.logManager.loadLogs((tp) => {
       const topic = this.metadata.topic(tp.topic);
       if (!topic || tp.partition >= topic.partitions.length) return undefined;
       return logConfigFor(topic.configs, config);
     });
+    if (this.metadata instanceof EmbeddedMetadataStore) {
+      // After loading: a new epoch is also newer than any the local logs hold.
+      const unwritten = await this.metadata.bumpLeaderEpochs(
+        (topic, partition) =>
+          this.logManager.getLog({ topic, partition })?.leaderEpochCache.latestEpoch ?? -1,
+      );
+      if (unwritten) {
+        this.logger.warn(
+          { err: unwritten },
+          'could not write the new leader epochs of this start (is the disk full?): serving with them from memory; they are written with the next metadata change',
+        );
+      }
+    }
     for (const topic of this.metadata.topics()) this.applyTopic(topic);
     this.unsubscribe = this.metadata.subscribe((change) => this.onMetadataChange(change));
 

@@ -24,12 +24,19 @@ interface PersistedState {
  * The metadata of a lone broker (no `coordinator.endpoints`): kept in memory and persisted as one
  * JSON file in the first log dir, rewritten atomically on every change. This broker is the
  * controller and leads every partition.
+ *
+ * A change is written before it is applied: when the write fails (a full disk) the request fails
+ * with KAFKA_STORAGE_ERROR and nothing changes in memory. Starting needs no write, so a broker
+ * starts on a full disk; only the new leader epochs of a start may stay unwritten for a while
+ * (see `bumpLeaderEpochs`).
  */
 export class EmbeddedMetadataStore implements MetadataStore {
-  private readonly topicsByName = new Map<string, TopicMetadata>();
+  private topicsByName = new Map<string, TopicMetadata>();
   private readonly listeners = new Set<(change: MetadataChange) => void>();
   private nextProducerId = 0;
   private storedClusterId: string;
+  /** The state in memory is ahead of the file (a start's leader epochs could not be written). */
+  private unpersisted = false;
 
   constructor(
     private readonly fs: StorageFileSystem,
@@ -52,10 +59,8 @@ export class EmbeddedMetadataStore implements MetadataStore {
 
   async start(): Promise<void> {
     this.fs.mkdirSync(this.dir);
-    if (!this.fs.existsSync(this.path)) {
-      this.persist();
-      return;
-    }
+    // No file is the empty state of a new broker: it is written with the first change.
+    if (!this.fs.existsSync(this.path)) return;
     const state = JSON.parse(this.fs.readFileSync(this.path).toString('utf8')) as PersistedState;
     if (state.clusterId !== this.storedClusterId) {
       throw new Error(
@@ -76,6 +81,8 @@ export class EmbeddedMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
+    if (this.unpersisted)
+      this.unpersisted = this.tryPersist(this.topicsByName, this.nextProducerId) !== undefined;
     this.listeners.clear();
   }
 
@@ -111,16 +118,16 @@ export class EmbeddedMetadataStore implements MetadataStore {
       configs: new Map(spec.configs),
       partitions: spec.assignment.map((replicas, partition) => newPartitionState(partition, replicas)),
     };
-    this.topicsByName.set(topic.name, topic);
-    this.persist();
+    this.commit(new Map(this.topicsByName).set(topic.name, topic));
     this.emit({ kind: 'topic-created', topic });
     return topic;
   }
 
   async deleteTopic(name: string): Promise<void> {
     const topic = this.requireTopic(name);
-    this.topicsByName.delete(name);
-    this.persist();
+    const topics = new Map(this.topicsByName);
+    topics.delete(name);
+    this.commit(topics);
     this.emit({ kind: 'topic-deleted', topic });
   }
 
@@ -157,8 +164,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
 
   async allocateProducerIds(count: number): Promise<number> {
     const first = this.nextProducerId;
-    this.nextProducerId += count;
-    this.persist();
+    this.commit(this.topicsByName, first + count);
     return first;
   }
 
@@ -167,19 +173,34 @@ export class EmbeddedMetadataStore implements MetadataStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Every start of a lone broker begins a new leader epoch for its partitions. */
-  async bumpLeaderEpochs(): Promise<void> {
+  /**
+   * Every start of a lone broker begins a new leader epoch for its partitions: one past both the
+   * stored epoch and `latestLocalEpoch`, the newest epoch in the partition's local log (ahead of
+   * the stored one when an earlier start could not write its bump, and its records carry it).
+   *
+   * Writing the bump is best-effort, so a full disk does not stop the start (a lone broker has no
+   * follower an epoch must fence): when it fails, the error is returned, the new epochs serve from
+   * memory and are written with the next change that persists, or at close. Until then a crash
+   * loses them, and the next start derives its epochs from the stored ones and the log again.
+   */
+  async bumpLeaderEpochs(
+    latestLocalEpoch: (topic: string, partition: number) => number = () => -1,
+  ): Promise<Error | undefined> {
+    const topics = new Map<string, TopicMetadata>();
     for (const topic of this.topicsByName.values()) {
-      this.topicsByName.set(topic.name, {
+      topics.set(topic.name, {
         ...topic,
         partitions: topic.partitions.map((p) => ({
           ...p,
-          leaderEpoch: p.leaderEpoch + 1,
+          leaderEpoch: Math.max(p.leaderEpoch, latestLocalEpoch(topic.name, p.partition)) + 1,
           partitionEpoch: p.partitionEpoch + 1,
         })),
       });
     }
-    this.persist();
+    this.topicsByName = topics;
+    const error = this.tryPersist(topics, this.nextProducerId);
+    this.unpersisted = error !== undefined;
+    return error;
   }
 
   private requireTopic(name: string): TopicMetadata {
@@ -189,8 +210,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
   }
 
   private replace(topic: TopicMetadata): TopicMetadata {
-    this.topicsByName.set(topic.name, topic);
-    this.persist();
+    this.commit(new Map(this.topicsByName).set(topic.name, topic));
     this.emit({ kind: 'topic-changed', topic });
     return topic;
   }
@@ -199,12 +219,30 @@ export class EmbeddedMetadataStore implements MetadataStore {
     for (const listener of this.listeners) listener(change);
   }
 
-  private persist(): void {
+  /**
+   * Makes `topics` and `nextProducerId` the state: written first, then applied. When the write
+   * fails nothing changes and the request fails with KAFKA_STORAGE_ERROR (a retriable error).
+   */
+  private commit(topics: Map<string, TopicMetadata>, nextProducerId = this.nextProducerId): void {
+    const error = this.tryPersist(topics, nextProducerId);
+    if (error) {
+      throw new KafkaError(
+        'KAFKA_STORAGE_ERROR',
+        `the metadata change could not be written to ${this.path}: ${error.message}`,
+      );
+    }
+    this.topicsByName = topics;
+    this.nextProducerId = nextProducerId;
+    this.unpersisted = false;
+  }
+
+  /** Writes a state to the file atomically; the error when that failed (the file is unchanged). */
+  private tryPersist(topics: ReadonlyMap<string, TopicMetadata>, nextProducerId: number): Error | undefined {
     const state: PersistedState = {
       version: 1,
       clusterId: this.storedClusterId,
-      nextProducerId: this.nextProducerId,
-      topics: [...this.topicsByName.values()].map((t) => ({
+      nextProducerId,
+      topics: [...topics.values()].map((t) => ({
         name: t.name,
         topicId: t.topicId.toString('base64url'),
         internal: t.internal,
@@ -212,6 +250,11 @@ export class EmbeddedMetadataStore implements MetadataStore {
         partitions: [...t.partitions],
       })),
     };
-    this.fs.writeFileAtomicSync(this.path, JSON.stringify(state, null, 1));
+    try {
+      this.fs.writeFileAtomicSync(this.path, JSON.stringify(state, null, 1));
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
   }
 }

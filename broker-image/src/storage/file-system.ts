@@ -15,7 +15,11 @@ export interface StorageFileSystem {
   fsync(fd: number): Promise<void>;
   existsSync(path: string): boolean;
   readFileSync(path: string): Buffer;
-  /** Writes a whole file atomically: temp file, fsync, rename, fsync of the directory. */
+  /**
+   * Writes a whole file atomically: `<path>.tmp`, fsync, rename, fsync of the directory. When it
+   * fails before the rename (a full disk), the partial temp file is removed and `path` keeps its
+   * previous content; the error is thrown.
+   */
   writeFileAtomicSync(path: string, data: Buffer | string): void;
   mkdirSync(path: string): void;
   readdirSync(path: string): string[];
@@ -38,17 +42,31 @@ export const nodeFileSystem: StorageFileSystem = {
     new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()))),
   existsSync: (path) => fs.existsSync(path),
   readFileSync: (path) => fs.readFileSync(path),
-  writeFileAtomicSync(path, data) {
+  // Through the object's own open/write/close, so a file system wrapping this one with faults
+  // (a full disk) sees checkpoint writes too.
+  writeFileAtomicSync(this: StorageFileSystem, path, data) {
     const temp = `${path}.tmp`;
-    const fd = fs.openSync(temp, 'w');
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const fd = this.openSync(temp, 'w');
+      try {
+        let written = 0;
+        while (written < bytes.length)
+          written += this.writeSync(fd, bytes, written, bytes.length - written, written);
+        fs.fsyncSync(fd);
+      } finally {
+        this.closeSync(fd);
+      }
+      this.renameSync(temp, path);
+    } catch (error) {
+      try {
+        if (this.existsSync(temp)) this.unlinkSync(temp);
+      } catch {
+        // Left for the start-up pass that removes leftover temp files.
+      }
+      throw error;
     }
-    fs.renameSync(temp, path);
-    syncDir(dirOf(path));
+    this.syncDirSync(dirOf(path));
   },
   mkdirSync: (path) => void fs.mkdirSync(path, { recursive: true }),
   readdirSync: (path) => fs.readdirSync(path),

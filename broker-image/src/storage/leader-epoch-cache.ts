@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readCheckpoint, writeCheckpoint } from './checkpoint-file.js';
+import { integerOf, readCheckpoint, tryWriteCheckpoint, type CheckpointWarning } from './checkpoint-file.js';
 import type { StorageFileSystem } from './file-system.js';
 
 export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
@@ -12,19 +12,61 @@ export interface EpochEntry {
 /**
  * Which leader epoch wrote which range of the log: (epoch, first offset) pairs, epochs and offsets
  * both increasing. Answers OffsetForLeaderEpoch and tells a follower where to truncate.
- * Persisted in `leader-epoch-checkpoint` whenever it changes.
+ * Persisted in `leader-epoch-checkpoint` whenever it changes, best-effort: when that write fails
+ * (a full disk) the old file, now stale, is removed, and the next start rebuilds the entries from
+ * the log (`rebuild`), as it does when the file is missing or unreadable.
  */
 export class LeaderEpochCache {
   private entries: EpochEntry[];
+  /** The checkpoint was missing or unreadable: the log's batches are the only record of epochs. */
+  private readonly lost: 'missing' | 'unreadable' | undefined;
 
   constructor(
     private readonly fs: StorageFileSystem,
     private readonly dir: string,
+    private readonly warn?: CheckpointWarning,
   ) {
-    this.entries = readCheckpoint(fs, this.path).map(([epoch, offset]) => ({
-      epoch: Number(epoch),
-      startOffset: Number(offset),
-    }));
+    const read = readCheckpoint(fs, this.path, parseEpochEntry);
+    const ordered =
+      'entries' in read && read.entries.every((e, i, all) => i === 0 || follows(all[i - 1]!, e));
+    if ('unreadable' in read || ('entries' in read && !ordered)) {
+      const reason = 'unreadable' in read ? read.unreadable : 'epochs or offsets out of order';
+      warn?.('unreadable leader epoch checkpoint: rebuilding it from the log', { file: this.path, reason });
+      this.lost = 'unreadable';
+    } else if ('absent' in read) {
+      this.lost = 'missing';
+    }
+    this.entries = 'entries' in read && ordered ? read.entries : [];
+  }
+
+  /** Whether the entries must be rebuilt from the log (the checkpoint was missing or unreadable). */
+  get needsRebuild(): boolean {
+    return this.lost !== undefined && this.entries.length === 0;
+  }
+
+  /**
+   * Rebuilds the entries from the log's batches: each RecordBatch header carries the leader epoch
+   * that wrote it, so the first batch of every epoch (from the log start) gives its entry. An
+   * epoch that started with no record written in it, or whose batches compaction removed, is not
+   * seen; OffsetForLeaderEpoch then answers from the epoch before it, as if it never was.
+   */
+  rebuild(
+    batches: Iterable<{ partitionLeaderEpoch: number; baseOffset: number; lastOffset: number }>,
+    logStartOffset: number,
+  ): void {
+    const rebuilt: EpochEntry[] = [];
+    for (const batch of batches) {
+      if (batch.lastOffset < logStartOffset) continue;
+      const entry = {
+        epoch: batch.partitionLeaderEpoch,
+        startOffset: Math.max(batch.baseOffset, logStartOffset),
+      };
+      const latest = rebuilt.at(-1);
+      if (entry.epoch >= 0 && (!latest || follows(latest, entry))) rebuilt.push(entry);
+    }
+    this.entries = rebuilt;
+    // A missing file and no epochs is the state of a new log: nothing to write.
+    if (rebuilt.length > 0 || this.lost === 'unreadable') this.persist();
   }
 
   private get path(): string {
@@ -104,10 +146,34 @@ export class LeaderEpochCache {
   }
 
   private persist(): void {
-    writeCheckpoint(
+    const error = tryWriteCheckpoint(
       this.fs,
       this.path,
       this.entries.map((e) => `${e.epoch} ${e.startOffset}`),
     );
+    if (!error) return;
+    // The file on disk lacks this change: it must not be trusted by the next start.
+    try {
+      if (this.fs.existsSync(this.path)) this.fs.unlinkSync(this.path);
+    } catch {
+      // An unreadable leftover is treated as missing too.
+    }
+    this.warn?.('could not write the leader epoch checkpoint: the next start rebuilds it from the log', {
+      file: this.path,
+      err: error,
+    });
   }
+}
+
+function parseEpochEntry(fields: string[]): EpochEntry | undefined {
+  if (fields.length !== 2) return undefined;
+  const epoch = integerOf(fields[0]!);
+  const startOffset = integerOf(fields[1]!);
+  if (epoch === undefined || epoch < 0 || startOffset === undefined || startOffset < 0) return undefined;
+  return { epoch, startOffset };
+}
+
+/** Whether `next` may follow `previous`: a newer epoch, starting no earlier. */
+function follows(previous: EpochEntry, next: EpochEntry): boolean {
+  return next.epoch > previous.epoch && next.startOffset >= previous.startOffset;
 }
