@@ -9,6 +9,26 @@ export interface MetricsSources {
   purgatorySizes(): { fetch: number; produce: number };
 }
 
+/** Why the broker closed a connection (or refused it at once). */
+export type ConnectionCloseReason =
+  | 'max_connections'
+  | 'max_connections_per_ip'
+  | 'idle'
+  | 'frame_too_large'
+  | 'invalid_frame'
+  | 'invalid_request'
+  | 'request_failed';
+
+/** What the socket server reports when scraped. */
+export interface NetworkSource {
+  /** Bytes of requests being read or waiting to be served (counted against queued.max.request.bytes). */
+  queuedRequestBytes(): number;
+  /** The most such bytes at once since the broker started. */
+  peakQueuedRequestBytes(): number;
+  /** Open client connections, by listener. */
+  connections(): Iterable<{ listener: string; count: number }>;
+}
+
 /**
  * The broker's Prometheus metrics, in a registry of its own: traffic counters by topic, requests
  * and their latency by API, log sizes and data-volume capacity (read when scraped), and Node's
@@ -21,6 +41,9 @@ export class BrokerMetrics {
   private readonly messagesInCounter: Counter<'topic'>;
   private readonly requestsCounter: Counter<'request'>;
   private readonly requestLatency: Histogram<'request'>;
+  private readonly connectionsClosedCounter: Counter<'reason'>;
+  private readonly requestMemoryWaitsCounter: Counter;
+  private network: NetworkSource | undefined;
   private readonly isrChangesCounter: Counter<'change'>;
 
   constructor(sources: MetricsSources) {
@@ -62,6 +85,44 @@ export class BrokerMetrics {
       help: 'ISR changes this broker wrote as leader: expand (a follower caught up) or shrink (it lagged)',
       labelNames: ['change'],
       registers,
+    });
+    this.connectionsClosedCounter = new Counter({
+      name: 'strata_network_connections_closed_total',
+      help: 'Connections the broker closed or refused, by reason (limits, idleness, bad input)',
+      labelNames: ['reason'],
+      registers,
+    });
+    const network = (): NetworkSource | undefined => this.network;
+    new Gauge({
+      name: 'strata_network_queued_request_bytes',
+      help: 'Bytes of requests being read or waiting to be served (capped by queued.max.request.bytes)',
+      registers,
+      collect() {
+        this.set(network()?.queuedRequestBytes() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'strata_network_queued_request_peak_bytes',
+      help: 'The most bytes of requests being read or waiting to be served at once since the broker started',
+      registers,
+      collect() {
+        this.set(network()?.peakQueuedRequestBytes() ?? 0);
+      },
+    });
+    this.requestMemoryWaitsCounter = new Counter({
+      name: 'strata_network_request_memory_waits_total',
+      help: 'Times a connection stopped reading until queued request bytes were released',
+      registers,
+    });
+    new Gauge({
+      name: 'strata_network_connections',
+      help: 'Open client connections, by listener',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { listener, count } of network()?.connections() ?? []) this.set({ listener }, count);
+      },
     });
     new Gauge({
       name: 'kafka_log_size_bytes',
@@ -125,6 +186,20 @@ export class BrokerMetrics {
 
   isrChanged(change: 'expand' | 'shrink'): void {
     this.isrChangesCounter.inc({ change });
+  }
+
+  /** The socket server this broker reports on. */
+  watchNetwork(source: NetworkSource): void {
+    this.network = source;
+  }
+
+  connectionClosed(reason: ConnectionCloseReason): void {
+    this.connectionsClosedCounter.inc({ reason });
+  }
+
+  /** A connection stopped reading until queued request bytes are released. */
+  requestMemoryWait(): void {
+    this.requestMemoryWaitsCounter.inc();
   }
 
   request(api: string, seconds: number): void {

@@ -1,30 +1,56 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
+import type { ConnectionCloseReason } from '../admin/metrics.js';
+import { ConfigError } from '../config/config-error.js';
 import type { Listener } from '../config/listeners.js';
 import type { BrokerServices } from './api-handler.js';
 import { Connection } from './connection.js';
+import { ConnectionLog } from './connection-log.js';
+import { RequestMemory } from './request-memory.js';
 
 export interface BoundListener extends Listener {
   /** The port actually bound (differs from the configured one when that is 0). */
   readonly boundPort: number;
 }
 
-/** One TCP server per listener; tracks connections so shutdown can close them all. */
+/**
+ * One TCP server per listener; tracks connections so shutdown can close them all. It enforces
+ * Kafka's connection limits: a connection beyond max.connections (broker-wide) or
+ * max.connections.per.ip (and its overrides) is closed at once, logged and counted. With several
+ * listeners the inter-broker one is exempt from max.connections, as in Kafka, so replication
+ * keeps working when clients use up the broker's connections. The connections share the budget
+ * of request bytes (queued.max.request.bytes).
+ */
 export class SocketServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
+  private readonly byAddress = new Map<string, number>();
+  private readonly byListener = new Map<string, number>();
+  /** max.connections.per.ip.overrides, by address (host names resolved at start). */
+  private limitByAddress = new Map<string, number>();
+  private readonly memory: RequestMemory;
+  private readonly log: ConnectionLog;
 
-  constructor(private readonly services: BrokerServices) {}
+  constructor(private readonly services: BrokerServices) {
+    this.memory = new RequestMemory(services.config.queuedMaxRequestBytes ?? Infinity);
+    this.log = new ConnectionLog(services.logger);
+    services.metrics.watchNetwork({
+      queuedRequestBytes: () => this.memory.used,
+      peakQueuedRequestBytes: () => this.memory.peakUsed,
+      connections: () => [...this.byListener].map(([listener, count]) => ({ listener, count })),
+    });
+  }
 
   async start(listeners: readonly Listener[]): Promise<BoundListener[]> {
+    this.limitByAddress = await resolveOverrides(this.services.config.maxConnectionsPerIpOverrides);
+    const exemptListener = listeners.length > 1 ? this.services.config.interBrokerListenerName : undefined;
     const bound: BoundListener[] = [];
     for (const listener of listeners) {
-      const server = createServer((socket) => {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        const connection = new Connection(socket, listener, this.services, (c) => this.connections.delete(c));
-        this.connections.add(connection);
-      });
+      this.byListener.set(listener.name, 0);
+      const server = createServer((socket) =>
+        this.accept(socket, listener, listener.name === exemptListener),
+      );
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: listener.host || undefined, port: listener.port }, () => {
@@ -45,6 +71,53 @@ export class SocketServer {
     return bound;
   }
 
+  private accept(socket: Socket, listener: Listener, exempt: boolean): void {
+    const address = normalizeAddress(socket.remoteAddress);
+    const refused = this.refusal(address, exempt);
+    if (refused) {
+      socket.on('error', () => {});
+      socket.destroy();
+      this.log.warn(refused.reason, { remote: address, listener: listener.name }, refused.message);
+      this.services.metrics.connectionClosed(refused.reason);
+      return;
+    }
+    this.sockets.add(socket);
+    this.byAddress.set(address, (this.byAddress.get(address) ?? 0) + 1);
+    this.byListener.set(listener.name, (this.byListener.get(listener.name) ?? 0) + 1);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      const left = (this.byAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.byAddress.set(address, left);
+      else this.byAddress.delete(address);
+      this.byListener.set(listener.name, (this.byListener.get(listener.name) ?? 1) - 1);
+    });
+    const resources = { services: this.services, memory: this.memory, log: this.log };
+    const connection = new Connection(socket, listener, resources, (c) => this.connections.delete(c));
+    this.connections.add(connection);
+  }
+
+  /** Why a new connection from `address` is refused, or undefined when it is let in. */
+  private refusal(
+    address: string,
+    exempt: boolean,
+  ): { reason: ConnectionCloseReason; message: string } | undefined {
+    const config = this.services.config;
+    if (!exempt && this.sockets.size >= config.maxConnections) {
+      return {
+        reason: 'max_connections',
+        message: `refused connection: the broker already has the maximum of ${config.maxConnections} connections (max.connections)`,
+      };
+    }
+    const limit = this.limitByAddress.get(address) ?? config.maxConnectionsPerIp;
+    if ((this.byAddress.get(address) ?? 0) >= limit) {
+      return {
+        reason: 'max_connections_per_ip',
+        message: `refused connection: ${address} already has the maximum of ${limit} connections (max.connections.per.ip)`,
+      };
+    }
+    return undefined;
+  }
+
   /** Stops accepting, then closes every connection. */
   async stop(): Promise<void> {
     const closed = Promise.all(
@@ -52,10 +125,42 @@ export class SocketServer {
     );
     for (const connection of [...this.connections]) connection.close();
     for (const socket of this.sockets) socket.destroy();
+    this.log.flush();
     await closed;
   }
 
   get connectionCount(): number {
     return this.connections.size;
   }
+}
+
+/** An address as connections are counted by: an IPv4 address mapped into IPv6 as plain IPv4. */
+function normalizeAddress(address: string | undefined): string {
+  if (!address) return '';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  // One spelling of each IPv6 address (compressed, lower case).
+  return isIP(address) === 6 ? new URL(`http://[${address}]`).hostname.slice(1, -1) : address;
+}
+
+/** The overrides by address: host names are resolved, as Kafka does, and must resolve. */
+async function resolveOverrides(overrides: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+  const byAddress = new Map<string, number>();
+  for (const [host, count] of overrides) {
+    if (isIP(host)) {
+      byAddress.set(normalizeAddress(host), count);
+      continue;
+    }
+    let addresses: { address: string }[];
+    try {
+      addresses = await lookup(host, { all: true });
+    } catch (error) {
+      throw new ConfigError(
+        'max.connections.per.ip.overrides',
+        `${host} does not resolve (${(error as Error).message})`,
+      );
+    }
+    for (const { address } of addresses) byAddress.set(normalizeAddress(address), count);
+  }
+  return byAddress;
 }

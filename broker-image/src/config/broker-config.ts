@@ -46,7 +46,14 @@ export interface BrokerConfig {
   readonly autoLeaderRebalanceEnable: boolean;
   readonly leaderImbalanceCheckIntervalSeconds: number;
   readonly controlledShutdownEnable: boolean;
+  /** Idle time after which a connection is closed; -1: never. */
   readonly connectionsMaxIdleMs: number;
+  /** Bytes of requests being read or waiting to be served, broker-wide; null: unbounded. */
+  readonly queuedMaxRequestBytes: number | null;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  /** Per-host limits over max.connections.per.ip, by host name or address as given (lower case). */
+  readonly maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
   readonly coordinatorEndpoints: readonly string[];
   readonly metadataLeaseTtlSeconds: number;
   readonly adminListener: { host: string; port: number } | null;
@@ -67,6 +74,16 @@ const HOUR_MS = 60 * 60 * 1000;
  */
 const CLUSTER_DEFAULT_REPLICATION_FACTOR = 3;
 const CLUSTER_MIN_INSYNC_REPLICAS = 2;
+
+/**
+ * Strata's default for queued.max.request.bytes, where Kafka's is -1 (unbounded): without a cap,
+ * each connection may hold up to socket.request.max.bytes of a request it is reading, so a few
+ * hundred connections could take all the memory. 256 MiB is a small share of the smallest
+ * machines brokers run on and still admits two requests of the largest default size at once;
+ * when socket.request.max.bytes is set above it, the default follows it so the largest request
+ * allowed can always be read.
+ */
+export const DEFAULT_QUEUED_MAX_REQUEST_BYTES = 256 * 1024 * 1024;
 
 /** The settings whose default differs in a cluster (MSK's for three zones) from Kafka's own. */
 export const CLUSTER_DEFAULTS: Readonly<Partial<Record<BrokerPropertyName, string>>> = {
@@ -148,6 +165,33 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     );
   }
 
+  const queuedGiven = given('queued.max.request.bytes') ? get<number>('queued.max.request.bytes') : undefined;
+  // As in Kafka, a value not above 0 means unbounded.
+  const queuedMaxRequestBytes =
+    queuedGiven === undefined
+      ? queuedMaxRequestBytesDefault(socketRequestMaxBytes)
+      : queuedGiven <= 0
+        ? null
+        : queuedGiven;
+  if (queuedMaxRequestBytes !== null && queuedMaxRequestBytes < socketRequestMaxBytes) {
+    throw new ConfigError(
+      'queued.max.request.bytes',
+      `${queuedMaxRequestBytes} is below socket.request.max.bytes (${socketRequestMaxBytes}): a request of the largest size allowed could never be read`,
+    );
+  }
+  const connectionsMaxIdleMs = get<number>('connections.max.idle.ms');
+  if (connectionsMaxIdleMs === 0) {
+    throw new ConfigError('connections.max.idle.ms', '0 would close every connection at once; -1 is never');
+  }
+  const maxConnectionsPerIp = get<number>('max.connections.per.ip');
+  const maxConnectionsPerIpOverrides = get<ReadonlyMap<string, number>>('max.connections.per.ip.overrides');
+  if (maxConnectionsPerIp === 0 && maxConnectionsPerIpOverrides.size === 0) {
+    throw new ConfigError(
+      'max.connections.per.ip',
+      'can be 0 only if max.connections.per.ip.overrides lets some hosts connect',
+    );
+  }
+
   const coordinatorEndpoints = get<string[] | undefined>('coordinator.endpoints') ?? [];
   /** A setting not given takes the cluster's default in a cluster and Kafka's alone. */
   const orClusterDefault = (name: BrokerPropertyName, clusterDefault: number): number =>
@@ -198,7 +242,11 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     autoLeaderRebalanceEnable: get('auto.leader.rebalance.enable'),
     leaderImbalanceCheckIntervalSeconds: get('leader.imbalance.check.interval.seconds'),
     controlledShutdownEnable: get('controlled.shutdown.enable'),
-    connectionsMaxIdleMs: get('connections.max.idle.ms'),
+    connectionsMaxIdleMs,
+    queuedMaxRequestBytes,
+    maxConnections: get('max.connections'),
+    maxConnectionsPerIp,
+    maxConnectionsPerIpOverrides,
     coordinatorEndpoints,
     metadataLeaseTtlSeconds: get('metadata.lease.ttl.seconds'),
     adminListener,
@@ -222,5 +270,21 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
 
     raw: properties,
     withoutEffect: ACCEPTED_WITHOUT_EFFECT.filter((name) => properties.has(name)),
+  };
+}
+
+/** queued.max.request.bytes when not given: Strata's default, and never below the largest request. */
+function queuedMaxRequestBytesDefault(socketRequestMaxBytes: number): number {
+  return Math.max(DEFAULT_QUEUED_MAX_REQUEST_BYTES, socketRequestMaxBytes);
+}
+
+/**
+ * The defaults that depend on the mode (a cluster defaults to three replicas, two in sync) or on
+ * other settings (queued.max.request.bytes follows a larger socket.request.max.bytes), as text.
+ */
+export function derivedDefaults(broker: BrokerConfig): Partial<Record<BrokerPropertyName, string>> {
+  return {
+    ...(broker.coordinatorEndpoints.length > 0 ? CLUSTER_DEFAULTS : {}),
+    'queued.max.request.bytes': String(queuedMaxRequestBytesDefault(broker.socketRequestMaxBytes)),
   };
 }

@@ -1,6 +1,7 @@
 import {
   bool,
   double,
+  hostCounts,
   int,
   list,
   listOf,
@@ -107,7 +108,15 @@ export const BROKER_PROPERTIES = {
   'num.replica.fetchers': { parse: int(1), default: '1' },
   'socket.send.buffer.bytes': { parse: int(-1), default: '102400' },
   'socket.receive.buffer.bytes': { parse: int(-1), default: '102400' },
-  'connections.max.idle.ms': { parse: long(), default: '600000' },
+  'connections.max.idle.ms': { parse: long(-1), default: '600000' },
+  'max.connections': { parse: int(0), default: '2147483647' },
+  'max.connections.per.ip': { parse: int(0), default: '2147483647' },
+  'max.connections.per.ip.overrides': { parse: hostCounts, default: '' },
+  /**
+   * Kafka's default is -1 (unbounded); Strata's is 256 MiB, or socket.request.max.bytes when that
+   * is larger (see DEFAULT_QUEUED_MAX_REQUEST_BYTES).
+   */
+  'queued.max.request.bytes': { parse: long(-1), default: '268435456' },
   // Strata's own settings.
   'cluster.id': { parse: nonEmpty, default: 'strata-local' },
   'coordinator.endpoints': { parse: list },

@@ -1,4 +1,4 @@
-import { CLUSTER_DEFAULTS, type BrokerConfig } from './broker-config.js';
+import { derivedDefaults, type BrokerConfig } from './broker-config.js';
 import { BROKER_PROPERTIES } from './broker-properties.js';
 import { TOPIC_CONFIGS } from './topic-configs.js';
 import type { ValueKind } from './value-types.js';
@@ -64,9 +64,9 @@ export function describeTopicConfigs(
  * Broker settings are static: changing one means a restart, so all are read-only here.
  */
 export function describeBrokerConfigs(broker: BrokerConfig): DescribedConfig[] {
-  // Defaults that depend on the mode (a cluster defaults to three replicas, two in sync).
-  const modeDefaults: Partial<Record<string, string>> =
-    broker.coordinatorEndpoints.length > 0 ? CLUSTER_DEFAULTS : {};
+  // Defaults that depend on the mode (a cluster defaults to three replicas, two in sync) or on
+  // other settings.
+  const modeDefaults: Partial<Record<string, string>> = derivedDefaults(broker);
   return Object.entries(BROKER_PROPERTIES).map(([name, definition]) => {
     const given = broker.raw.get(name);
     const fallback = modeDefaults[name] ?? ('default' in definition ? (definition.default as string) : null);

@@ -80,3 +80,24 @@ export const listOf = <T extends string>(...values: T[]): ValueParser<T[]> =>
     if (items.length === 0) throw new ConfigError(name, `must list at least one of ${values.join(', ')}`);
     return items.map((item) => oneOf(...values)(name, item));
   });
+
+/**
+ * Kafka's `host:count,...` map (max.connections.per.ip.overrides): each host (a name or an
+ * address; an IPv6 address may be bracketed) with a count of at least 0, each host once.
+ */
+export const hostCounts: ValueParser<ReadonlyMap<string, number>> = typed('STRING', (name, text) => {
+  const counts = new Map<string, number>();
+  for (const entry of list(name, text)) {
+    const at = entry.lastIndexOf(':');
+    const host = entry
+      .slice(0, Math.max(at, 0))
+      .trim()
+      .replace(/^\[(.*)\]$/, '$1');
+    const count = entry.slice(at + 1).trim();
+    if (at < 0 || host === '' || !/^\d+$/.test(count))
+      throw new ConfigError(name, `"${entry}" is not host:count`);
+    if (counts.has(host.toLowerCase())) throw new ConfigError(name, `${host} is given twice`);
+    counts.set(host.toLowerCase(), integer(name, count, 0, INT32_MAX, 'an int'));
+  }
+  return counts;
+});
