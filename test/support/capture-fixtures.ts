@@ -493,7 +493,7 @@ async function javaWorkload(bootstrap: string, step: Step): Promise<void> {
     await step('delete group', () => tool(KAFKA_TOOLS.consumerGroups, ['--delete', '--group', group]));
     await step('get offsets', () => tool(KAFKA_TOOLS.getOffsets, ['--topic', topic]));
     await step('alter topic config', () =>
-      tool(CONFIG_COMMAND, [
+      tool(KAFKA_TOOLS.configs, [
         '--entity-type',
         'topics',
         '--entity-name',
@@ -504,10 +504,10 @@ async function javaWorkload(bootstrap: string, step: Step): Promise<void> {
       ]),
     );
     await step('describe topic config', () =>
-      tool(CONFIG_COMMAND, ['--entity-type', 'topics', '--entity-name', topic, '--describe']),
+      tool(KAFKA_TOOLS.configs, ['--entity-type', 'topics', '--entity-name', topic, '--describe']),
     );
     await step('describe broker config', () =>
-      tool(CONFIG_COMMAND, ['--entity-type', 'brokers', '--entity-name', '1', '--describe']),
+      tool(KAFKA_TOOLS.configs, ['--entity-type', 'brokers', '--entity-name', '1', '--describe']),
     );
     await step('delete records', () => tool(DELETE_RECORDS_COMMAND, ['--offset-json-file', deleteRecords]));
     await step('preferred leader election', () =>
@@ -522,8 +522,6 @@ async function javaWorkload(bootstrap: string, step: Step): Promise<void> {
   }
 }
 
-/** Tools not in KAFKA_TOOLS; kafka-configs is still the Scala one in Kafka 4.3. */
-const CONFIG_COMMAND = 'kafka.admin.ConfigCommand';
 const DELETE_RECORDS_COMMAND = 'org.apache.kafka.tools.DeleteRecordsCommand';
 const LEADER_ELECTION_COMMAND = 'org.apache.kafka.tools.LeaderElectionCommand';
 const LOG_DIRS_COMMAND = 'org.apache.kafka.tools.LogDirsCommand';

@@ -30,6 +30,8 @@ export const KAFKA_TOOLS = {
   features: 'org.apache.kafka.tools.FeatureCommand',
   kafkaServer: 'kafka.Kafka',
   storage: 'kafka.tools.StorageTool',
+  /** kafka-configs is still the Scala command in Kafka 4.3. */
+  configs: 'kafka.admin.ConfigCommand',
 } as const;
 
 export interface JavaOptions {

@@ -1,7 +1,7 @@
 import { ACCEPTED_WITHOUT_EFFECT, BROKER_PROPERTIES, type BrokerPropertyName } from './broker-properties.js';
 import { ConfigError } from './config-error.js';
 import { parseListeners, parseProtocolMap, type Listener } from './listeners.js';
-import type { LogConfig } from '../storage/log-config.js';
+import { DEFAULT_LOG_CONFIG, type LogConfig } from '../storage/log-config.js';
 
 /** The broker's settings, parsed and validated, with Kafka's derived defaults resolved. */
 export interface BrokerConfig {
@@ -261,6 +261,9 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
       flushMessages,
       flushMs,
       messageTimestampType: get('log.message.timestamp.type'),
+      // Topic-level only here: the broker-wide values are Kafka's defaults.
+      messageTimestampBeforeMaxMs: DEFAULT_LOG_CONFIG.messageTimestampBeforeMaxMs,
+      messageTimestampAfterMaxMs: DEFAULT_LOG_CONFIG.messageTimestampAfterMaxMs,
       cleanupPolicy: get('log.cleanup.policy'),
       deleteRetentionMs: get('log.cleaner.delete.retention.ms'),
       minCompactionLagMs: get('log.cleaner.min.compaction.lag.ms'),

@@ -47,7 +47,11 @@ export function describeTopicConfigs(
         synonyms.push({ name: synonym, value, source: ConfigSource.STATIC_BROKER_CONFIG });
     }
     const brokerValue = definition.brokerDefault(broker);
-    synonyms.push({ name: definition.synonyms[0]!, value: brokerValue, source: ConfigSource.DEFAULT_CONFIG });
+    synonyms.push({
+      name: definition.synonyms[0] ?? name,
+      value: brokerValue,
+      source: ConfigSource.DEFAULT_CONFIG,
+    });
     return {
       name,
       value: own ?? brokerValue,

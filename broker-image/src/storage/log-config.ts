@@ -12,6 +12,9 @@ export interface LogConfig {
   readonly flushMessages: number;
   readonly flushMs: number;
   readonly messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  /** How far before and after the broker's clock a CreateTime timestamp may be. */
+  readonly messageTimestampBeforeMaxMs: number;
+  readonly messageTimestampAfterMaxMs: number;
   readonly cleanupPolicy: readonly ('delete' | 'compact')[];
   readonly deleteRetentionMs: number;
   readonly minCompactionLagMs: number;
@@ -31,6 +34,8 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   flushMessages: Number.MAX_SAFE_INTEGER,
   flushMs: Number.MAX_SAFE_INTEGER,
   messageTimestampType: 'CreateTime',
+  messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+  messageTimestampAfterMaxMs: 60 * 60 * 1000,
   cleanupPolicy: ['delete'],
   deleteRetentionMs: 24 * 60 * 60 * 1000,
   minCompactionLagMs: 0,

@@ -229,6 +229,10 @@ export class PartitionLog {
     checkProducedRecords(batches[0]!, {
       decompression: producedDecompressionLimit(this.config.maxMessageBytes),
       keysRequiredIn: this.config.cleanupPolicy.includes('compact') ? this.key : undefined,
+      timestamps:
+        this.config.messageTimestampType === 'CreateTime' && !batches[0]!.isLogAppendTime
+          ? timestampRange(now, this.config)
+          : undefined,
     });
     if (this.config.compressionType !== 'producer') {
       records = recompressForTopic(records, batches, this.config.compressionType);
@@ -677,4 +681,14 @@ function completeSwap(fs: StorageFileSystem, dir: string, name: string): void {
   }
   fs.renameSync(swapPath, `${dir}/${segmentFileName(base, LOG_SUFFIX)}`);
   fs.syncDirSync(dir);
+}
+
+/** The CreateTime timestamps a leader accepts now (Kafka's message.timestamp.before/after.max.ms). */
+function timestampRange(now: number, config: LogConfig): { min: number; max: number } {
+  const clamp = (t: number): number =>
+    Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, t));
+  return {
+    min: clamp(now - config.messageTimestampBeforeMaxMs),
+    max: clamp(now + config.messageTimestampAfterMaxMs),
+  };
 }

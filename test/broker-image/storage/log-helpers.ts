@@ -6,8 +6,17 @@ import { PartitionLog, type AppendResult } from '../../../broker-image/src/stora
 
 export const silentLogger = pino({ level: 'silent' });
 
+/**
+ * A log's settings for these tests, which drive the log with a clock of their own while records
+ * carry the wall clock's timestamps: CreateTime timestamps are not bounded unless a test says so.
+ */
 export function config(overrides: Partial<LogConfig> = {}): LogConfig {
-  return { ...DEFAULT_LOG_CONFIG, ...overrides };
+  return {
+    ...DEFAULT_LOG_CONFIG,
+    messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+    messageTimestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
+    ...overrides,
+  };
 }
 
 export function values(...texts: string[]): NewRecord[] {

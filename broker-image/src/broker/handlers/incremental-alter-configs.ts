@@ -39,9 +39,10 @@ export const incrementalAlterConfigsHandler = defineHandler(
             );
           const configs = new Map(topic.configs);
           for (const c of resource.configs) {
-            if (deletesThrottle(c)) continue;
-            if (REPLICATION_THROTTLE_CONFIGS.has(c.name)) throw throttleNotSupported(c.name);
             const definition = TOPIC_CONFIGS[c.name];
+            // The broker-level throttle rates named on a topic: refused by name (deleting is a no-op).
+            if (!definition && deletesThrottle(c)) continue;
+            if (!definition && REPLICATION_THROTTLE_CONFIGS.has(c.name)) throw throttleNotSupported(c.name);
             if (!definition) throw new KafkaError('INVALID_CONFIG', `Unknown topic config name: ${c.name}`);
             const isList = definition.parse.configType === 'LIST';
             switch (c.configOperation) {

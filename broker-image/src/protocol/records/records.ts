@@ -52,6 +52,11 @@ export interface ProducedRecordsCheck {
   readonly decompression: DecompressionLimit;
   /** Set on a compacted topic: every record needs a key. Names the partition for the error. */
   readonly keysRequiredIn?: string;
+  /**
+   * Set for a CreateTime topic: the range a record's timestamp must be in (from the broker's clock,
+   * `message.timestamp.before.max.ms` and `.after.max.ms`), else INVALID_TIMESTAMP.
+   */
+  readonly timestamps?: { readonly min: number; readonly max: number };
 }
 
 /**
@@ -65,7 +70,7 @@ export interface ProducedRecordsCheck {
 export function checkProducedRecords(batch: RecordBatch, check: ProducedRecordsCheck): void {
   const codec = batch.compression;
   if (codec === CompressionType.NONE) {
-    walkRecords(batch, batch.recordsPayload, 'records', check.keysRequiredIn);
+    walkRecords(batch, batch.recordsPayload, 'records', check);
     return;
   }
   if (!isKnownCompression(codec)) {
@@ -83,8 +88,11 @@ export function checkProducedRecords(batch: RecordBatch, check: ProducedRecordsC
       throw new KafkaError('INVALID_RECORD', `${CODEC_NAMES[codec]} record batch: ${error.message}`);
     throw error;
   }
-  walkRecords(batch, payload, `${CODEC_NAMES[codec]} records`, check.keysRequiredIn);
+  walkRecords(batch, payload, `${CODEC_NAMES[codec]} records`, check);
 }
+
+/** A record with no timestamp (-1) is not checked against the timestamp range. */
+const NO_TIMESTAMP = -1;
 
 const CODEC_NAMES = ['uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
@@ -93,7 +101,7 @@ function walkRecords(
   batch: RecordBatch,
   records: Buffer,
   what: string,
-  keysRequiredIn: string | undefined,
+  { keysRequiredIn, timestamps }: ProducedRecordsCheck,
 ): void {
   const r = new Reader(records);
   const count = batch.recordsCount;
@@ -108,6 +116,16 @@ function walkRecords(
       const timestamp = baseTimestamp + r.varlong();
       if (!Number.isSafeInteger(timestamp))
         throw new ProtocolError(`record ${i} has a timestamp out of range (${timestamp})`);
+      if (
+        timestamps &&
+        timestamp !== NO_TIMESTAMP &&
+        (timestamp < timestamps.min || timestamp > timestamps.max)
+      ) {
+        throw new KafkaError(
+          'INVALID_TIMESTAMP',
+          `Timestamp ${timestamp} of message with offset ${batch.baseOffset + i} is out of range. The timestamp should be within [${timestamps.min}, ${timestamps.max}]`,
+        );
+      }
       if (r.varint() !== i) throw new ProtocolError(`record ${i} has offset delta out of sequence`);
       const keySize = r.varint();
       if (keySize < -1) throw new ProtocolError(`record ${i} has an invalid key length`);
