@@ -5,7 +5,8 @@
 # client and tools come from Maven Central), the headers node-rdkafka builds librdkafka
 # against, Python's venv (the local AWS emulator installs into one), and the file-system tools the
 # node bootstrap runs on a broker's data volume (mkfs.xfs, xfs_growfs, resize2fs, blkid, findmnt,
-# losetup), which its tests run on real loop devices. Run as root or with sudo.
+# losetup), which its tests run on real loop devices, and unzip (a test reads Kafka's message
+# definitions out of its client jar). Run as root or with sudo.
 set -euo pipefail
 
 packages=(
@@ -29,6 +30,7 @@ packages=(
   xfsprogs
   e2fsprogs
   util-linux
+  unzip
 )
 
 sudo=""

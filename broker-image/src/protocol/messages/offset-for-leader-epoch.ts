@@ -1,10 +1,11 @@
 import { defineApi } from '../schema/api.js';
 import { t } from '../schema/fields.js';
 
+/** v0-1 are not served: Kafka 4 removed them (KIP-896). */
 export const OffsetForLeaderEpoch = defineApi({
   apiKey: 23,
   name: 'OffsetForLeaderEpoch',
-  versions: [0, 4],
+  versions: [2, 4],
   flexibleFrom: 4,
   request: {
     // Absent before v3, so those requests read as -2: a debugging client, not held to the high watermark.
