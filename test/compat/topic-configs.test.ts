@@ -110,7 +110,7 @@ describe('topic configs', () => {
       ['leader.replication.throttled.replicas', '0:1'],
       ['segment.jitter.ms', '5000'],
       ['compression.zstd.level', '7'],
-    ]) {
+    ] as const) {
       expect(described.get(name)?.value, name).toBe(value);
       expect(described.get(name)?.synonyms, name).toContain(`DYNAMIC_TOPIC_CONFIG:${name}=${value}`);
     }

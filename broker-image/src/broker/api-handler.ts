@@ -12,6 +12,7 @@ import type { LogManager } from '../storage/log-manager.js';
 import type { Clock } from '../util/clock.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { OffsetsTopic } from './offsets-topic.js';
+import type { KafkaPrincipal } from '../security/principal.js';
 import type { ReplicaManager } from './replica-manager.js';
 
 /** What handlers reach the rest of the broker through. */
@@ -39,6 +40,8 @@ export interface RequestContext {
   /** The listener the request arrived on; Metadata answers with endpoints of the same name. */
   readonly listener: Listener;
   readonly remoteAddress: string;
+  /** Who the connection acts as (User:ANONYMOUS until it authenticates). */
+  readonly principal: KafkaPrincipal;
   readonly services: BrokerServices;
   /** Closes this connection after the current request (with one log line giving the reason). */
   readonly closeConnection: (reason: string) => void;

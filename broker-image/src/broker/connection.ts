@@ -15,6 +15,7 @@ import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import { ERROR_CODES } from '../protocol/errors.js';
 import { decodeRequest, encodeResponse, type ApiDefinition } from '../protocol/schema/api.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
 import type { BrokerServices, RequestContext } from './api-handler.js';
 import type { ConnectionLog } from './connection-log.js';
 import { advertisedApis } from './handlers/api-versions.js';
@@ -92,6 +93,9 @@ export class Connection implements RequestMemoryWaiter {
       socket.on('timeout', () => this.onIdle());
     }
   }
+
+  /** Who this connection acts as; anonymous until an authentication (SASL, a client certificate) says otherwise. */
+  principal: KafkaPrincipal = ANONYMOUS;
 
   get remoteAddress(): string {
     return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
@@ -250,6 +254,7 @@ export class Connection implements RequestMemoryWaiter {
       apiVersion: header.apiVersion,
       listener: this.listener,
       remoteAddress: this.remoteAddress,
+      principal: this.principal,
       services: this.services,
       closeConnection: (reason) => this.reject('invalid_request', reason, header),
       afterResponse: (callback) => afterResponse.push(callback),
