@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ERROR_CODES, KafkaError } from '../protocol/errors.js';
+import type { TopicPartition } from '../storage/topic-partition.js';
 
 /** The classic protocol's group states, by the names DescribeGroups and ListGroups report. */
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -76,6 +77,17 @@ export class GroupMember {
     if (!choice) throw new Error(`member ${this.memberId} supports none of ${[...candidates].join(', ')}`);
     return choice.name;
   }
+}
+
+/** The key of a committed offset in `ClassicGroup.offsets`. */
+export function offsetKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/** The topic and partition an `offsetKey` names. */
+export function parseOffsetKey(key: string): TopicPartition {
+  const at = key.lastIndexOf('\u0000');
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
 }
 
 export interface OffsetAndMetadata {

@@ -4,29 +4,23 @@ import type { Clock } from '../util/clock.js';
 import {
   ClassicGroup,
   GroupMember,
+  offsetKey,
+  parseOffsetKey,
   type GroupState,
   type JoinResult,
   type OffsetAndMetadata,
   type Protocol,
   type SyncResult,
 } from './classic-group.js';
-import { offsetsPartitionFor } from './coordinator-key.js';
-import { GroupTimers } from './group-timers.js';
+import { GroupRegistry } from './group-registry.js';
 import {
-  groupMetadataKey,
-  groupMetadataValue,
-  offsetCommitKey,
-  offsetCommitValue,
-  parseOffsetsTopicRecord,
-} from './offsets-records.js';
+  GroupStatePersistence,
+  appendErrorToGroupError,
+  type OffsetsTopicLog,
+} from './group-state-persistence.js';
+import { GroupTimers } from './group-timers.js';
 
-/** How the coordinator reaches its storage: the partitions of `__consumer_offsets`. */
-export interface OffsetsTopicLog {
-  /** Appends records to a partition and resolves once they are committed; throws a KafkaError. */
-  append(partition: number, records: readonly { key: Buffer; value: Buffer | null }[]): Promise<void>;
-  /** Every record of a partition, oldest first (for loading). */
-  read(partition: number): Iterable<{ key: Buffer | null; value: Buffer | null }>;
-}
+export type { OffsetsTopicLog } from './group-state-persistence.js';
 
 export interface GroupCoordinatorConfig {
   readonly offsetsTopicNumPartitions: number;
@@ -105,27 +99,6 @@ function syncError(errorCode: number): SyncResult {
   return { errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
 }
 
-/** Kafka's mapping of a failed `__consumer_offsets` write to what a group member should see. */
-function appendErrorToGroupError(error: unknown): number {
-  const code = errorCodeOf(error);
-  switch (code) {
-    case ERROR_CODES.UNKNOWN_TOPIC_OR_PARTITION:
-    case ERROR_CODES.NOT_ENOUGH_REPLICAS:
-    case ERROR_CODES.REQUEST_TIMED_OUT:
-      return ERROR_CODES.COORDINATOR_NOT_AVAILABLE;
-    case ERROR_CODES.NOT_LEADER_OR_FOLLOWER:
-    case ERROR_CODES.KAFKA_STORAGE_ERROR:
-      return ERROR_CODES.NOT_COORDINATOR;
-    case ERROR_CODES.MESSAGE_TOO_LARGE:
-    case ERROR_CODES.RECORD_LIST_TOO_LARGE:
-      return ERROR_CODES.UNKNOWN_SERVER_ERROR;
-    default:
-      return code;
-  }
-}
-
-const offsetKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
 /**
  * The group coordinator for the classic protocol (Kafka's GroupCoordinator): joins, syncs,
  * heartbeats and leaves drive each group's state machine; committed offsets and group metadata
@@ -133,29 +106,30 @@ const offsetKey = (topic: string, partition: number): string => `${topic}\u0000$
  * Single-threaded: every method runs on the event loop, state changes happen before any await.
  */
 export class GroupCoordinator {
-  private readonly groups = new Map<string, ClassicGroup>();
-  private readonly owned = new Set<number>();
+  private readonly registry: GroupRegistry;
+  private readonly persistence: GroupStatePersistence;
   private readonly timers = new GroupTimers();
 
   constructor(
     private readonly config: GroupCoordinatorConfig,
-    private readonly log: OffsetsTopicLog,
+    log: OffsetsTopicLog,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.registry = new GroupRegistry(config.offsetsTopicNumPartitions);
+    this.persistence = new GroupStatePersistence(log, this.registry, clock, logger);
+  }
 
   partitionFor(groupId: string): number {
-    return offsetsPartitionFor(groupId, this.config.offsetsTopicNumPartitions);
+    return this.registry.partitionFor(groupId);
   }
 
   isOwned(partition: number): boolean {
-    return this.owned.has(partition);
+    return this.registry.isOwned(partition);
   }
 
   private checkCoordinator(groupId: string): void {
-    if (!this.owned.has(this.partitionFor(groupId))) {
-      throw new KafkaError('NOT_COORDINATOR', `this broker is not the coordinator of group ${groupId}`);
-    }
+    this.registry.checkCoordinator(groupId);
   }
 
   private now(): number {
@@ -167,106 +141,22 @@ export class GroupCoordinator {
 
   /** Loads the groups and offsets of a partition this broker now leads. */
   loadPartition(partition: number): void {
-    if (this.owned.has(partition)) return;
-    const started = this.now();
-    const loaded = new Map<string, ClassicGroup>();
-    const group = (id: string): ClassicGroup => {
-      let g = loaded.get(id);
-      if (!g) {
-        g = new ClassicGroup(id, started);
-        loaded.set(id, g);
-      }
-      return g;
-    };
-    let records = 0;
-    for (const { key, value } of this.log.read(partition)) {
-      if (!key) continue;
-      let record: ReturnType<typeof parseOffsetsTopicRecord>;
-      try {
-        record = parseOffsetsTopicRecord(key, value);
-      } catch (error) {
-        // A record this broker cannot read is skipped, not fatal: the others still load.
-        this.logger.warn({ partition, err: error }, 'skipping an unreadable __consumer_offsets record');
-        continue;
-      }
-      records++;
-      if (!record) continue;
-      if (record.kind === 'offset') {
-        const { group: groupId, topic, partition: p } = record.key;
-        if (record.value === null) {
-          loaded.get(groupId)?.offsets.delete(offsetKey(topic, p));
-        } else {
-          group(groupId).offsets.set(offsetKey(topic, p), {
-            offset: record.value.offset,
-            leaderEpoch: record.value.leaderEpoch,
-            metadata: record.value.metadata,
-            commitTimestamp: record.value.commitTimestamp,
-            expireTimestamp: record.value.expireTimestamp,
-          });
-        }
-      } else if (record.value === null) {
-        const g = loaded.get(record.group);
-        if (g) {
-          // A group tombstone removes the group; its offsets were tombstoned before it.
-          g.members.clear();
-          g.staticMembers.clear();
-          g.generationId = 0;
-          g.protocolType = null;
-          g.protocolName = null;
-          g.leaderId = null;
-          if (g.offsets.size === 0) loaded.delete(record.group);
-        }
-      } else {
-        const g = group(record.group);
-        const v = record.value;
-        g.members.clear();
-        g.staticMembers.clear();
-        g.generationId = v.generation;
-        g.protocolType = v.protocolType === '' ? null : v.protocolType;
-        g.protocolName = v.protocol;
-        g.leaderId = v.leader;
-        g.stateTimestamp = v.currentStateTimestamp >= 0 ? v.currentStateTimestamp : started;
-        for (const m of v.members) {
-          const member = new GroupMember(
-            m.memberId,
-            m.groupInstanceId,
-            m.clientId,
-            m.clientHost,
-            m.rebalanceTimeout >= 0 ? m.rebalanceTimeout : m.sessionTimeout,
-            m.sessionTimeout,
-            v.protocolType,
-            v.protocol ? [{ name: v.protocol, metadata: m.subscription }] : [],
-          );
-          member.assignment = m.assignment;
-          g.members.set(member.memberId, member);
-          if (member.groupInstanceId !== null) g.staticMembers.set(member.groupInstanceId, member.memberId);
-        }
-      }
+    if (this.registry.isOwned(partition)) return;
+    const groups = [...this.persistence.load(partition).values()];
+    this.registry.ownPartition(partition, groups);
+    for (const group of groups) {
+      for (const member of group.members.values()) this.scheduleHeartbeat(group, member);
     }
-    for (const [id, g] of loaded) {
-      g.state = g.members.size > 0 ? 'Stable' : 'Empty';
-      g.previousState = g.state;
-      this.groups.set(id, g);
-      for (const member of g.members.values()) this.scheduleHeartbeat(g, member);
-    }
-    this.owned.add(partition);
-    this.logger.debug(
-      { partition, groups: loaded.size, records, ms: this.now() - started },
-      'loaded group coordinator partition',
-    );
   }
 
   /** Gives up a partition (leadership moved): its groups are dropped and their waiters told. */
   unloadPartition(partition: number): void {
-    if (!this.owned.delete(partition)) return;
-    for (const [id, group] of this.groups) {
-      if (this.partitionFor(id) !== partition) continue;
+    for (const group of this.registry.releasePartition(partition) ?? []) {
       for (const member of group.members.values()) {
         member.awaitingJoin?.(joinError(ERROR_CODES.NOT_COORDINATOR, member.memberId));
         member.awaitingSync?.(syncError(ERROR_CODES.NOT_COORDINATOR));
       }
-      this.timers.cancelPrefix(`${id}\u0000`);
-      this.groups.delete(id);
+      this.timers.cancelPrefix(`${group.groupId}\u0000`);
     }
   }
 
@@ -291,16 +181,16 @@ export class GroupCoordinator {
       return joinError(errorCodeOf(error), memberId);
     }
     const isUnknownMember = memberId === '';
-    let group = this.groups.get(groupId);
+    let group = this.registry.get(groupId);
     const isNewGroup = !group;
     if (!group) {
       if (!isUnknownMember) return joinError(ERROR_CODES.UNKNOWN_MEMBER_ID, memberId);
       group = new ClassicGroup(groupId, this.now());
-      this.groups.set(groupId, group);
+      this.registry.add(group);
     }
     if (!this.acceptJoiningMember(group, memberId)) {
       group.remove(memberId);
-      if (isNewGroup) this.groups.delete(groupId);
+      if (isNewGroup) this.registry.delete(groupId);
       return joinError(ERROR_CODES.GROUP_MAX_SIZE_REACHED, '');
     }
     const response = new Promise<JoinResult>((resolve) => {
@@ -309,7 +199,7 @@ export class GroupCoordinator {
     });
     if (isNewGroup && group.is('Empty') && group.members.size === 0 && group.pendingJoinMembers.size === 0) {
       // Nothing joined (e.g. an inconsistent protocol): do not keep an empty new group.
-      this.groups.delete(groupId);
+      this.registry.delete(groupId);
     }
     return response;
   }
@@ -460,7 +350,7 @@ export class GroupCoordinator {
     if (group.is('Stable')) {
       if (group.protocolName === group.selectProtocol()) {
         const generation = group.generationId;
-        this.persistGroup(group).then(
+        this.persistence.storeGroup(group).then(
           () =>
             respond({
               errorCode: ERROR_CODES.NONE,
@@ -527,7 +417,7 @@ export class GroupCoordinator {
   }
 
   private tryCompleteInitialRebalance(groupId: string, delayMs: number, remainingMs: number): void {
-    const group = this.groups.get(groupId);
+    const group = this.registry.get(groupId);
     if (!group || !group.is('PreparingRebalance')) return;
     if (group.newMemberAdded && remainingMs !== 0) {
       group.newMemberAdded = false;
@@ -542,7 +432,7 @@ export class GroupCoordinator {
   }
 
   private completeJoinById(groupId: string): void {
-    const group = this.groups.get(groupId);
+    const group = this.registry.get(groupId);
     if (group) this.completeJoin(group);
   }
 
@@ -566,9 +456,11 @@ export class GroupCoordinator {
     group.initNextGeneration(this.now());
     if (group.is('Empty')) {
       this.logger.info({ group: group.groupId, generation: group.generationId }, 'group is empty');
-      this.persistGroup(group).catch((error: unknown) =>
-        this.logger.warn({ err: error, group: group.groupId }, 'could not store empty group metadata'),
-      );
+      this.persistence
+        .storeGroup(group)
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, group: group.groupId }, 'could not store empty group metadata'),
+        );
       return;
     }
     this.logger.info(
@@ -603,7 +495,7 @@ export class GroupCoordinator {
   }
 
   private expirePendingSync(groupId: string, generation: number): void {
-    const group = this.groups.get(groupId);
+    const group = this.registry.get(groupId);
     if (!group || group.generationId !== generation) return;
     if (!(group.is('CompletingRebalance') || group.is('Stable')) || group.pendingSyncMembers.size === 0)
       return;
@@ -627,7 +519,7 @@ export class GroupCoordinator {
   // SyncGroup
 
   async syncGroup(request: SyncRequest): Promise<SyncResult> {
-    const group = this.groups.get(request.groupId);
+    const group = this.registry.get(request.groupId);
     try {
       this.checkCoordinator(request.groupId);
     } catch (error) {
@@ -668,7 +560,7 @@ export class GroupCoordinator {
       const assignment = new Map(request.assignments.map((a) => [a.memberId, a.assignment]));
       for (const id of group.members.keys()) if (!assignment.has(id)) assignment.set(id, Buffer.alloc(0));
       const generation = group.generationId;
-      this.persistGroup(group, assignment).then(
+      this.persistence.storeGroup(group, assignment).then(
         () => {
           if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
           for (const m of group.members.values())
@@ -708,7 +600,7 @@ export class GroupCoordinator {
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
     try {
       this.checkCoordinator(groupId);
-      const group = this.groups.get(groupId);
+      const group = this.registry.get(groupId);
       if (!group) throw new KafkaError('UNKNOWN_MEMBER_ID', `group ${groupId} not found`);
       if (group.is('Dead')) throw new KafkaError('COORDINATOR_NOT_AVAILABLE');
       const member = group.validateMember(memberId, groupInstanceId);
@@ -740,7 +632,7 @@ export class GroupCoordinator {
     } catch (error) {
       return { errorCode: errorCodeOf(error), members: [] };
     }
-    const group = this.groups.get(groupId);
+    const group = this.registry.get(groupId);
     if (!group) return { errorCode: ERROR_CODES.UNKNOWN_MEMBER_ID, members: [] };
     if (group.is('Dead')) return { errorCode: ERROR_CODES.COORDINATOR_NOT_AVAILABLE, members: [] };
     const results = leaving.map(({ memberId, groupInstanceId }) => {
@@ -793,7 +685,7 @@ export class GroupCoordinator {
   }
 
   private expireHeartbeat(groupId: string, memberId: string): void {
-    const group = this.groups.get(groupId);
+    const group = this.registry.get(groupId);
     if (!group || group.is('Dead')) return;
     if (group.pendingJoinMembers.has(memberId)) {
       group.remove(memberId);
@@ -839,14 +731,14 @@ export class GroupCoordinator {
     } catch (error) {
       return partitions.map(() => errorCodeOf(error));
     }
-    let group = this.groups.get(groupId);
+    let group = this.registry.get(groupId);
     try {
       if (!group) {
         if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
           throw new KafkaError('ILLEGAL_GENERATION', `group ${groupId} has no generation ${generationId}`);
         }
         group = new ClassicGroup(groupId, this.now());
-        this.groups.set(groupId, group);
+        this.registry.add(group);
       } else {
         this.validateOffsetCommit(group, generationId, memberId, groupInstanceId);
       }
@@ -880,23 +772,15 @@ export class GroupCoordinator {
     }
     if (accepted.length === 0) return codes;
     try {
-      await this.log.append(
-        this.partitionFor(groupId),
-        accepted.map(({ p, value }) => ({
-          key: offsetCommitKey(groupId, p.topic, p.partition),
-          value: offsetCommitValue({
-            offset: value.offset,
-            leaderEpoch: value.leaderEpoch,
-            metadata: value.metadata,
-            commitTimestamp: value.commitTimestamp,
-          }),
-        })),
+      await this.persistence.storeOffsets(
+        groupId,
+        accepted.map(({ p, value }) => ({ topic: p.topic, partition: p.partition, value })),
       );
     } catch (error) {
       const code = appendErrorToGroupError(error);
       return codes.map((c) => (c === ERROR_CODES.NONE ? code : c));
     }
-    const target = this.groups.get(groupId);
+    const target = this.registry.get(groupId);
     if (target)
       for (const { p, value } of accepted) target.offsets.set(offsetKey(p.topic, p.partition), value);
     return codes;
@@ -943,14 +827,14 @@ export class GroupCoordinator {
     errorCode: number;
   }[] {
     this.checkCoordinator(groupId);
-    const group = this.groups.get(groupId);
+    const group = this.registry.get(groupId);
     if (partitions === null) {
       if (!group) return [];
       return [...group.offsets].map(([key, o]) => {
-        const [topic, p] = key.split('\u0000');
+        const { topic, partition } = parseOffsetKey(key);
         return {
-          topic: topic!,
-          partition: Number(p),
+          topic,
+          partition,
           offset: o.offset,
           leaderEpoch: o.leaderEpoch,
           metadata: o.metadata,
@@ -990,7 +874,7 @@ export class GroupCoordinator {
     } catch (error) {
       return dead(errorCodeOf(error));
     }
-    const group = this.groups.get(groupId);
+    const group = this.registry.get(groupId);
     if (!group) return dead(ERROR_CODES.NONE);
     const stable = group.is('Stable');
     return {
@@ -1012,8 +896,8 @@ export class GroupCoordinator {
 
   listGroups(states: readonly string[]): { groupId: string; protocolType: string; groupState: GroupState }[] {
     const wanted = new Set(states.map((s) => s.toLowerCase()));
-    return [...this.groups.values()]
-      .filter((g) => this.owned.has(this.partitionFor(g.groupId)) && !g.is('Dead'))
+    return [...this.registry.all()]
+      .filter((g) => this.registry.coordinates(g.groupId) && !g.is('Dead'))
       .filter((g) => wanted.size === 0 || wanted.has(g.state.toLowerCase()))
       .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state }));
   }
@@ -1022,18 +906,13 @@ export class GroupCoordinator {
   async deleteGroup(groupId: string): Promise<number> {
     try {
       this.checkCoordinator(groupId);
-      const group = this.groups.get(groupId);
+      const group = this.registry.get(groupId);
       if (!group || group.is('Dead'))
         throw new KafkaError('GROUP_ID_NOT_FOUND', `group ${groupId} does not exist`);
       if (!group.is('Empty')) throw new KafkaError('NON_EMPTY_GROUP', `group ${groupId} still has members`);
-      const tombstones = [...group.offsets.keys()].map((key) => {
-        const [topic, p] = key.split('\u0000');
-        return { key: offsetCommitKey(groupId, topic!, Number(p)), value: null };
-      });
-      tombstones.push({ key: groupMetadataKey(groupId), value: null });
-      await this.log.append(this.partitionFor(groupId), tombstones);
+      await this.persistence.removeOffsets(groupId, group.offsets.keys(), true);
       group.transitionTo('Dead', this.now());
-      this.groups.delete(groupId);
+      this.registry.delete(groupId);
       this.timers.cancelPrefix(`${groupId}\u0000`);
       return ERROR_CODES.NONE;
     } catch (error) {
@@ -1051,7 +930,7 @@ export class GroupCoordinator {
   ): Promise<{ errorCode: number; partitionErrors: number[] }> {
     try {
       this.checkCoordinator(groupId);
-      const group = this.groups.get(groupId);
+      const group = this.registry.get(groupId);
       if (!group || group.is('Dead'))
         throw new KafkaError('GROUP_ID_NOT_FOUND', `group ${groupId} does not exist`);
       const subscribed = group.is('Empty') ? new Set<string>() : group.subscribedTopics();
@@ -1059,16 +938,13 @@ export class GroupCoordinator {
       const partitionErrors = partitions.map((p) =>
         subscribed.has(p.topic) ? ERROR_CODES.GROUP_SUBSCRIBED_TO_TOPIC : ERROR_CODES.NONE,
       );
-      const deletable = partitions.filter(
-        (p, i) =>
-          partitionErrors[i] === ERROR_CODES.NONE && group.offsets.has(offsetKey(p.topic, p.partition)),
-      );
+      const deletable = partitions
+        .filter((_, i) => partitionErrors[i] === ERROR_CODES.NONE)
+        .map((p) => offsetKey(p.topic, p.partition))
+        .filter((key) => group.offsets.has(key));
       if (deletable.length > 0) {
-        await this.log.append(
-          this.partitionFor(groupId),
-          deletable.map((p) => ({ key: offsetCommitKey(groupId, p.topic, p.partition), value: null })),
-        );
-        for (const p of deletable) group.offsets.delete(offsetKey(p.topic, p.partition));
+        await this.persistence.removeOffsets(groupId, deletable);
+        for (const key of deletable) group.offsets.delete(key);
       }
       return { errorCode: ERROR_CODES.NONE, partitionErrors };
     } catch (error) {
@@ -1089,13 +965,13 @@ export class GroupCoordinator {
     const now = this.now();
     const retentionMs = this.config.offsetsRetentionMinutes * 60_000;
     let expired = 0;
-    for (const group of [...this.groups.values()]) {
-      if (!this.owned.has(this.partitionFor(group.groupId))) continue;
+    for (const group of [...this.registry.all()]) {
+      if (!this.registry.coordinates(group.groupId)) continue;
       const subscribed = group.is('Empty') ? undefined : group.subscribedTopics();
       if (!group.is('Empty') && !subscribed) continue;
       const gone: string[] = [];
       for (const [key, o] of group.offsets) {
-        const topic = key.split('\u0000')[0]!;
+        const { topic } = parseOffsetKey(key);
         let deadline: number;
         if (o.expireTimestamp >= 0) deadline = o.expireTimestamp;
         else if (group.is('Empty'))
@@ -1109,13 +985,8 @@ export class GroupCoordinator {
         group.offsets.size === gone.length &&
         (gone.length > 0 || group.generationId === 0);
       if (gone.length === 0 && !removeGroup) continue;
-      const records: { key: Buffer; value: null }[] = gone.map((key) => {
-        const [topic, p] = key.split('\u0000');
-        return { key: offsetCommitKey(group.groupId, topic!, Number(p)), value: null };
-      });
-      if (removeGroup) records.push({ key: groupMetadataKey(group.groupId), value: null });
       try {
-        await this.log.append(this.partitionFor(group.groupId), records);
+        await this.persistence.removeOffsets(group.groupId, gone, removeGroup);
       } catch (error) {
         this.logger.warn({ err: error, group: group.groupId }, 'could not expire offsets');
         continue;
@@ -1124,7 +995,7 @@ export class GroupCoordinator {
       expired += gone.length;
       if (removeGroup && group.is('Empty') && group.offsets.size === 0) {
         group.transitionTo('Dead', now);
-        this.groups.delete(group.groupId);
+        this.registry.delete(group.groupId);
       }
     }
     if (expired > 0) this.logger.info({ offsets: expired }, 'expired committed offsets');
@@ -1133,18 +1004,12 @@ export class GroupCoordinator {
 
   /** Drops committed offsets of deleted topics (tombstoned, as Kafka does). */
   async onTopicsDeleted(topics: ReadonlySet<string>): Promise<void> {
-    for (const group of this.groups.values()) {
-      if (!this.owned.has(this.partitionFor(group.groupId))) continue;
-      const gone = [...group.offsets.keys()].filter((key) => topics.has(key.split('\u0000')[0]!));
+    for (const group of this.registry.all()) {
+      if (!this.registry.coordinates(group.groupId)) continue;
+      const gone = [...group.offsets.keys()].filter((key) => topics.has(parseOffsetKey(key).topic));
       if (gone.length === 0) continue;
       try {
-        await this.log.append(
-          this.partitionFor(group.groupId),
-          gone.map((key) => {
-            const [topic, p] = key.split('\u0000');
-            return { key: offsetCommitKey(group.groupId, topic!, Number(p)), value: null };
-          }),
-        );
+        await this.persistence.removeOffsets(group.groupId, gone);
         for (const key of gone) group.offsets.delete(key);
       } catch (error) {
         this.logger.warn({ err: error, group: group.groupId }, 'could not remove offsets of deleted topics');
@@ -1152,34 +1017,10 @@ export class GroupCoordinator {
     }
   }
 
-  /** Writes the group's metadata record (members and, after a sync, their assignments). */
-  private persistGroup(group: ClassicGroup, assignment?: ReadonlyMap<string, Buffer>): Promise<void> {
-    const value = groupMetadataValue({
-      protocolType: group.protocolType ?? '',
-      generation: group.generationId,
-      protocol: group.protocolName,
-      leader: group.leaderId,
-      currentStateTimestamp: group.stateTimestamp,
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeout: m.rebalanceTimeoutMs,
-        sessionTimeout: m.sessionTimeoutMs,
-        subscription: group.protocolName ? m.metadataFor(group.protocolName) : Buffer.alloc(0),
-        assignment: assignment?.get(m.memberId) ?? m.assignment,
-      })),
-    });
-    return this.log.append(this.partitionFor(group.groupId), [
-      { key: groupMetadataKey(group.groupId), value },
-    ]);
-  }
-
   /** Stops timers; parked requests are answered so their connections can close cleanly. */
   shutdown(): void {
     this.timers.cancelAll();
-    for (const group of this.groups.values()) {
+    for (const group of this.registry.all()) {
       for (const member of group.members.values()) {
         member.awaitingJoin?.(joinError(ERROR_CODES.NOT_COORDINATOR, member.memberId));
         member.awaitingSync?.(syncError(ERROR_CODES.NOT_COORDINATOR));
