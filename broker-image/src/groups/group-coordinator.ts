@@ -1,14 +1,12 @@
 import type { Logger } from 'pino';
 import { ERROR_CODES, KafkaError, errorCodeOf } from '../protocol/errors.js';
+import type { TopicPartition } from '../storage/topic-partition.js';
 import type { Clock } from '../util/clock.js';
 import {
   ClassicGroup,
   GroupMember,
-  offsetKey,
-  parseOffsetKey,
   type GroupState,
   type JoinResult,
-  type OffsetAndMetadata,
   type Protocol,
   type SyncResult,
 } from './classic-group.js';
@@ -19,7 +17,9 @@ import {
   type OffsetsTopicLog,
 } from './group-state-persistence.js';
 import { GroupTimers } from './group-timers.js';
+import { OffsetManager, type CommitPartition, type FetchedOffset } from './offset-manager.js';
 
+export type { CommitPartition, FetchedOffset } from './offset-manager.js';
 export type { OffsetsTopicLog } from './group-state-persistence.js';
 
 export interface GroupCoordinatorConfig {
@@ -54,14 +54,6 @@ export interface SyncRequest {
   readonly protocolType: string | null;
   readonly protocolName: string | null;
   readonly assignments: readonly { memberId: string; assignment: Buffer }[];
-}
-
-export interface CommitPartition {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly leaderEpoch: number;
-  readonly metadata: string | null;
 }
 
 export interface DescribedGroup {
@@ -101,13 +93,15 @@ function syncError(errorCode: number): SyncResult {
 
 /**
  * The group coordinator for the classic protocol (Kafka's GroupCoordinator): joins, syncs,
- * heartbeats and leaves drive each group's state machine; committed offsets and group metadata
- * are written to the `__consumer_offsets` partitions this broker leads and reloaded from them.
+ * heartbeats and leaves drive each group's state machine; committed offsets are the offset
+ * manager's; group metadata is written to the `__consumer_offsets` partitions this broker leads
+ * and reloaded from them.
  * Single-threaded: every method runs on the event loop, state changes happen before any await.
  */
 export class GroupCoordinator {
   private readonly registry: GroupRegistry;
   private readonly persistence: GroupStatePersistence;
+  private readonly offsets: OffsetManager;
   private readonly timers = new GroupTimers();
 
   constructor(
@@ -118,6 +112,7 @@ export class GroupCoordinator {
   ) {
     this.registry = new GroupRegistry(config.offsetsTopicNumPartitions);
     this.persistence = new GroupStatePersistence(log, this.registry, clock, logger);
+    this.offsets = new OffsetManager(config, this.registry, this.persistence, clock, logger);
   }
 
   partitionFor(groupId: string): number {
@@ -711,13 +706,9 @@ export class GroupCoordinator {
   }
 
   // -------------------------------------------------------------------------------------------
-  // committed offsets
+  // committed offsets (the offset manager's)
 
-  /**
-   * OffsetCommit: validates the member and generation as Kafka does, then writes every valid
-   * partition's offset in one batch. Returns an error code per partition, in request order.
-   */
-  async commitOffsets(
+  commitOffsets(
     groupId: string,
     generationId: number,
     memberId: string,
@@ -725,140 +716,37 @@ export class GroupCoordinator {
     partitions: readonly CommitPartition[],
     topicExists: (topic: string, partition: number) => boolean,
   ): Promise<number[]> {
-    try {
-      if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'the group id is empty');
-      this.checkCoordinator(groupId);
-    } catch (error) {
-      return partitions.map(() => errorCodeOf(error));
-    }
-    let group = this.registry.get(groupId);
-    try {
-      if (!group) {
-        if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
-          throw new KafkaError('ILLEGAL_GENERATION', `group ${groupId} has no generation ${generationId}`);
-        }
-        group = new ClassicGroup(groupId, this.now());
-        this.registry.add(group);
-      } else {
-        this.validateOffsetCommit(group, generationId, memberId, groupInstanceId);
-      }
-    } catch (error) {
-      return partitions.map(() => errorCodeOf(error));
-    }
-    const now = this.now();
-    const codes: number[] = [];
-    const accepted: { p: CommitPartition; value: OffsetAndMetadata }[] = [];
-    for (const p of partitions) {
-      const metadata = p.metadata ?? '';
-      if (!topicExists(p.topic, p.partition)) {
-        codes.push(ERROR_CODES.UNKNOWN_TOPIC_OR_PARTITION);
-      } else if (Buffer.byteLength(metadata) > this.config.offsetMetadataMaxBytes) {
-        codes.push(ERROR_CODES.OFFSET_METADATA_TOO_LARGE);
-      } else if (p.offset < 0) {
-        codes.push(ERROR_CODES.INVALID_COMMIT_OFFSET_SIZE);
-      } else {
-        codes.push(ERROR_CODES.NONE);
-        accepted.push({
-          p,
-          value: {
-            offset: p.offset,
-            leaderEpoch: p.leaderEpoch,
-            metadata,
-            commitTimestamp: now,
-            expireTimestamp: -1,
-          },
-        });
-      }
-    }
-    if (accepted.length === 0) return codes;
-    try {
-      await this.persistence.storeOffsets(
-        groupId,
-        accepted.map(({ p, value }) => ({ topic: p.topic, partition: p.partition, value })),
-      );
-    } catch (error) {
-      const code = appendErrorToGroupError(error);
-      return codes.map((c) => (c === ERROR_CODES.NONE ? code : c));
-    }
-    const target = this.registry.get(groupId);
-    if (target)
-      for (const { p, value } of accepted) target.offsets.set(offsetKey(p.topic, p.partition), value);
-    return codes;
+    return this.offsets.commitOffsets(
+      groupId,
+      generationId,
+      memberId,
+      groupInstanceId,
+      partitions,
+      topicExists,
+    );
   }
 
-  private validateOffsetCommit(
-    group: ClassicGroup,
-    generationId: number,
-    memberId: string,
-    groupInstanceId: string | null,
-  ): void {
-    if (group.is('Dead')) throw new KafkaError('COORDINATOR_NOT_AVAILABLE');
-    if (generationId < 0 && group.is('Empty')) return;
-    if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
-      group.validateMember(memberId, groupInstanceId);
-      if (generationId !== group.generationId) {
-        throw new KafkaError(
-          'ILLEGAL_GENERATION',
-          `generation ${generationId} is not the group's ${group.generationId}`,
-        );
-      }
-    } else if (!group.is('Empty')) {
-      throw new KafkaError(
-        'UNKNOWN_MEMBER_ID',
-        'offsets without a member id are only accepted while the group is empty',
-      );
-    }
-    if (group.is('CompletingRebalance')) throw new KafkaError('REBALANCE_IN_PROGRESS');
+  fetchOffsets(groupId: string, partitions: readonly TopicPartition[] | null): FetchedOffset[] {
+    return this.offsets.fetchOffsets(groupId, partitions);
   }
 
-  /**
-   * OffsetFetch: the committed offset of each requested partition (or of every partition with one
-   * when `partitions` is null). Partitions without a commit get offset -1.
-   */
-  fetchOffsets(
+  deleteOffsets(
     groupId: string,
-    partitions: readonly { topic: string; partition: number }[] | null,
-  ): {
-    topic: string;
-    partition: number;
-    offset: number;
-    leaderEpoch: number;
-    metadata: string;
-    errorCode: number;
-  }[] {
-    this.checkCoordinator(groupId);
-    const group = this.registry.get(groupId);
-    if (partitions === null) {
-      if (!group) return [];
-      return [...group.offsets].map(([key, o]) => {
-        const { topic, partition } = parseOffsetKey(key);
-        return {
-          topic,
-          partition,
-          offset: o.offset,
-          leaderEpoch: o.leaderEpoch,
-          metadata: o.metadata,
-          errorCode: 0,
-        };
-      });
-    }
-    return partitions.map(({ topic, partition }) => {
-      const o = group?.offsets.get(offsetKey(topic, partition));
-      return o
-        ? {
-            topic,
-            partition,
-            offset: o.offset,
-            leaderEpoch: o.leaderEpoch,
-            metadata: o.metadata,
-            errorCode: 0,
-          }
-        : { topic, partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: 0 };
-    });
+    partitions: readonly TopicPartition[],
+  ): Promise<{ errorCode: number; partitionErrors: number[] }> {
+    return this.offsets.deleteOffsets(groupId, partitions);
+  }
+
+  expireOffsets(): Promise<number> {
+    return this.offsets.expireOffsets();
+  }
+
+  onTopicsDeleted(topics: ReadonlySet<string>): Promise<void> {
+    return this.offsets.onTopicsDeleted(topics);
   }
 
   // -------------------------------------------------------------------------------------------
-  // DescribeGroups, ListGroups, DeleteGroups, OffsetDelete
+  // DescribeGroups, ListGroups, DeleteGroups
 
   describeGroup(groupId: string): DescribedGroup {
     const dead = (errorCode: number): DescribedGroup => ({
@@ -917,103 +805,6 @@ export class GroupCoordinator {
       return ERROR_CODES.NONE;
     } catch (error) {
       return errorCodeOf(error);
-    }
-  }
-
-  /**
-   * OffsetDelete: removes a group's committed offsets for some partitions; refused for topics the
-   * group's consumers still subscribe to (GROUP_SUBSCRIBED_TO_TOPIC).
-   */
-  async deleteOffsets(
-    groupId: string,
-    partitions: readonly { topic: string; partition: number }[],
-  ): Promise<{ errorCode: number; partitionErrors: number[] }> {
-    try {
-      this.checkCoordinator(groupId);
-      const group = this.registry.get(groupId);
-      if (!group || group.is('Dead'))
-        throw new KafkaError('GROUP_ID_NOT_FOUND', `group ${groupId} does not exist`);
-      const subscribed = group.is('Empty') ? new Set<string>() : group.subscribedTopics();
-      if (!subscribed) throw new KafkaError('NON_EMPTY_GROUP', `group ${groupId} has members`);
-      const partitionErrors = partitions.map((p) =>
-        subscribed.has(p.topic) ? ERROR_CODES.GROUP_SUBSCRIBED_TO_TOPIC : ERROR_CODES.NONE,
-      );
-      const deletable = partitions
-        .filter((_, i) => partitionErrors[i] === ERROR_CODES.NONE)
-        .map((p) => offsetKey(p.topic, p.partition))
-        .filter((key) => group.offsets.has(key));
-      if (deletable.length > 0) {
-        await this.persistence.removeOffsets(groupId, deletable);
-        for (const key of deletable) group.offsets.delete(key);
-      }
-      return { errorCode: ERROR_CODES.NONE, partitionErrors };
-    } catch (error) {
-      return { errorCode: errorCodeOf(error), partitionErrors: [] };
-    }
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // housekeeping
-
-  /**
-   * Removes offsets past `offsets.retention.minutes`: for an empty group counted from when it
-   * became empty (or from the commit, for groups that never had members); for a consumer group
-   * with members, only offsets of topics it no longer subscribes to, counted from the commit.
-   * Groups left empty with no offsets are removed.
-   */
-  async expireOffsets(): Promise<number> {
-    const now = this.now();
-    const retentionMs = this.config.offsetsRetentionMinutes * 60_000;
-    let expired = 0;
-    for (const group of [...this.registry.all()]) {
-      if (!this.registry.coordinates(group.groupId)) continue;
-      const subscribed = group.is('Empty') ? undefined : group.subscribedTopics();
-      if (!group.is('Empty') && !subscribed) continue;
-      const gone: string[] = [];
-      for (const [key, o] of group.offsets) {
-        const { topic } = parseOffsetKey(key);
-        let deadline: number;
-        if (o.expireTimestamp >= 0) deadline = o.expireTimestamp;
-        else if (group.is('Empty'))
-          deadline = (group.generationId > 0 ? group.stateTimestamp : o.commitTimestamp) + retentionMs;
-        else if (!subscribed!.has(topic)) deadline = o.commitTimestamp + retentionMs;
-        else continue;
-        if (now >= deadline) gone.push(key);
-      }
-      const removeGroup =
-        group.is('Empty') &&
-        group.offsets.size === gone.length &&
-        (gone.length > 0 || group.generationId === 0);
-      if (gone.length === 0 && !removeGroup) continue;
-      try {
-        await this.persistence.removeOffsets(group.groupId, gone, removeGroup);
-      } catch (error) {
-        this.logger.warn({ err: error, group: group.groupId }, 'could not expire offsets');
-        continue;
-      }
-      for (const key of gone) group.offsets.delete(key);
-      expired += gone.length;
-      if (removeGroup && group.is('Empty') && group.offsets.size === 0) {
-        group.transitionTo('Dead', now);
-        this.registry.delete(group.groupId);
-      }
-    }
-    if (expired > 0) this.logger.info({ offsets: expired }, 'expired committed offsets');
-    return expired;
-  }
-
-  /** Drops committed offsets of deleted topics (tombstoned, as Kafka does). */
-  async onTopicsDeleted(topics: ReadonlySet<string>): Promise<void> {
-    for (const group of this.registry.all()) {
-      if (!this.registry.coordinates(group.groupId)) continue;
-      const gone = [...group.offsets.keys()].filter((key) => topics.has(parseOffsetKey(key).topic));
-      if (gone.length === 0) continue;
-      try {
-        await this.persistence.removeOffsets(group.groupId, gone);
-        for (const key of gone) group.offsets.delete(key);
-      } catch (error) {
-        this.logger.warn({ err: error, group: group.groupId }, 'could not remove offsets of deleted topics');
-      }
     }
   }
 
