@@ -35,6 +35,20 @@ export interface SyncResult {
   readonly assignment: Buffer;
 }
 
+/** A failed JoinGroup: no generation, no protocol, no members. */
+export function joinError(
+  errorCode: number,
+  memberId: string,
+  protocolType: string | null = null,
+): JoinResult {
+  return { errorCode, generationId: -1, protocolType, protocolName: null, leader: '', memberId, members: [] };
+}
+
+/** A failed SyncGroup: no assignment. */
+export function syncError(errorCode: number): SyncResult {
+  return { errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+}
+
 export class GroupMember {
   assignment: Buffer = Buffer.alloc(0);
   /** Set while the member's JoinGroup waits for the rebalance to complete. */
@@ -54,6 +68,22 @@ export class GroupMember {
     readonly protocolType: string,
     public protocols: Protocol[],
   ) {}
+
+  /**
+   * Answers the member's parked JoinGroup and SyncGroup, if any, with `errorCode` and forgets them.
+   * The JoinGroup answer names `joinMemberId` (the member's own id unless told otherwise).
+   */
+  failParkedRequests(
+    errorCode: number,
+    joinMemberId: string = this.memberId,
+    protocolType: string | null = null,
+  ): void {
+    const { awaitingJoin, awaitingSync } = this;
+    this.awaitingJoin = undefined;
+    this.awaitingSync = undefined;
+    awaitingJoin?.(joinError(errorCode, joinMemberId, protocolType));
+    awaitingSync?.(syncError(errorCode));
+  }
 
   metadataFor(protocol: string): Buffer {
     const found = this.protocols.find((p) => p.name === protocol);
@@ -101,7 +131,7 @@ export interface OffsetAndMetadata {
 
 /**
  * One classic consumer group: its state machine, members, generation and chosen protocol, plus
- * its committed offsets. Pure bookkeeping: the coordinator drives it and owns timers and I/O.
+ * its committed offsets. Pure bookkeeping: the coordinator's parts drive it and own timers and I/O.
  */
 export class ClassicGroup {
   state: GroupState = 'Empty';
@@ -194,23 +224,7 @@ export class ClassicGroup {
     const member = this.members.get(oldMemberId);
     if (!member) throw new Error(`static member ${groupInstanceId} has no member ${oldMemberId}`);
     // A request still parked under the old id is answered: that client instance was replaced.
-    member.awaitingJoin?.({
-      errorCode: ERROR_CODES.FENCED_INSTANCE_ID,
-      generationId: -1,
-      protocolType: this.protocolType,
-      protocolName: null,
-      leader: '',
-      memberId: oldMemberId,
-      members: [],
-    });
-    member.awaitingJoin = undefined;
-    member.awaitingSync?.({
-      errorCode: ERROR_CODES.FENCED_INSTANCE_ID,
-      protocolType: null,
-      protocolName: null,
-      assignment: Buffer.alloc(0),
-    });
-    member.awaitingSync = undefined;
+    member.failParkedRequests(ERROR_CODES.FENCED_INSTANCE_ID, oldMemberId, this.protocolType);
     this.members.delete(oldMemberId);
     member.memberId = newMemberId;
     this.members.set(newMemberId, member);
@@ -303,6 +317,19 @@ export class ClassicGroup {
       this.transitionTo('Empty', now);
     }
     this.pendingSyncMembers.clear();
+  }
+
+  /** A successful JoinGroup answer for `memberId` in the current generation. */
+  joinResult(memberId: string, members: JoinResult['members'] = []): JoinResult {
+    return {
+      errorCode: ERROR_CODES.NONE,
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      leader: this.leaderId ?? '',
+      memberId,
+      members,
+    };
   }
 
   /** The members' metadata for the chosen protocol (what the leader needs to assign). */
