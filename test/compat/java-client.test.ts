@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerProcess } from '../support/broker-process.js';
 import { JAVA_PROGRAMS, javaProgramsClasspath } from '../support/java-programs.js';
-import { runKafkaTool } from '../support/kafka-jars.js';
+import { KAFKA_TOOLS, runKafkaTool } from '../support/kafka-jars.js';
 
 /** The Apache Kafka Java client (from Maven Central) against a broker process. */
 let broker: BrokerProcess;
@@ -69,5 +69,46 @@ describe('Java client', () => {
       '5000',
     ]);
     expect(out).toEqual(['POSITION 5']);
+  });
+
+  it('reports exactly which records of a batch a compacted topic refused for having no key (per-record errors, KIP-467)', async () => {
+    await runKafkaTool(KAFKA_TOOLS.topics, [
+      '--bootstrap-server',
+      broker.bootstrap,
+      '--create',
+      '--topic',
+      'java-compacted',
+      '--partitions',
+      '1',
+      '--config',
+      'cleanup.policy=compact',
+    ]);
+    // 20 records in one batch, every odd one without a key.
+    const keyless = Array.from({ length: 10 }, (_, i) => 2 * i + 1);
+    const lines = await java(JAVA_PROGRAMS.keyedProducer, [
+      broker.bootstrap,
+      'java-compacted',
+      '20',
+      keyless.join(','),
+      'retries=0',
+    ]);
+    const outcomes = lines.filter((l) => /^(OK|ERR) /.test(l));
+    expect(outcomes).toHaveLength(20);
+    const keylessMessage =
+      'InvalidRecordException Compacted topic cannot accept message without key in topic partition java-compacted-0.';
+    for (const line of outcomes) {
+      const index = Number(line.split(' ')[1]);
+      if (keyless.includes(index)) expect(line).toBe(`ERR ${index} ${keylessMessage}`);
+      // The keyed records fail with the batch, with the client's own message, not the keyless one.
+      else expect(line).toMatch(new RegExp(`^ERR ${index} \\w+ (?!Compacted)`));
+    }
+    // Nothing of the refused batch was appended.
+    const end = await runKafkaTool(KAFKA_TOOLS.getOffsets, [
+      '--bootstrap-server',
+      broker.bootstrap,
+      '--topic',
+      'java-compacted',
+    ]);
+    expect(end.stdout.trim()).toBe('java-compacted:0:0');
   });
 });

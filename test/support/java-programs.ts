@@ -28,4 +28,5 @@ export const JAVA_PROGRAMS = {
   idempotentProducer: 'dev.strata.compat.IdempotentProducer',
   assignSeekConsumer: 'dev.strata.compat.AssignSeekConsumer',
   subscribeConsumer: 'dev.strata.compat.SubscribeConsumer',
+  keyedProducer: 'dev.strata.compat.KeyedProducer',
 } as const;

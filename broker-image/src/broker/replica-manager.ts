@@ -4,7 +4,13 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { logConfigFor, topicConfigValue } from '../config/topic-configs.js';
 import type { PartitionState, TopicMetadata } from '../cluster/metadata.js';
 import { Partition } from '../cluster/partition.js';
-import { ERROR_CODES, KafkaError, errorCodeOf } from '../protocol/errors.js';
+import {
+  ERROR_CODES,
+  KafkaError,
+  RecordValidationError,
+  errorCodeOf,
+  type RecordError,
+} from '../protocol/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { topicPartitionKey } from '../storage/topic-partition.js';
 import type { Clock } from '../util/clock.js';
@@ -23,6 +29,8 @@ export interface ProducePartitionResult {
   readonly baseOffset: number;
   readonly logAppendTime: number;
   readonly logStartOffset: number;
+  /** The records of a refused batch that broke a rule, by index (KIP-467). */
+  readonly recordErrors?: readonly RecordError[];
 }
 
 export interface FetchPartitionRequest {
@@ -246,6 +254,7 @@ export class ReplicaManager {
             baseOffset: -1,
             logAppendTime: -1,
             logStartOffset: -1,
+            ...(error instanceof RecordValidationError ? { recordErrors: error.recordErrors } : {}),
           };
         }
       }),

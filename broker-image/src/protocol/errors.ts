@@ -170,6 +170,27 @@ export class KafkaError extends Error {
   }
 }
 
+/** One record of a produced batch that was refused, by its index in the batch (KIP-467). */
+export interface RecordError {
+  readonly batchIndex: number;
+  readonly message: string | null;
+}
+
+/**
+ * Records of a produced batch that break a rule of their topic (a compacted topic's key, the
+ * timestamp bounds): the whole batch is refused, and the response names each record, so a client
+ * can tell exactly which ones failed.
+ */
+export class RecordValidationError extends KafkaError {
+  constructor(
+    code: ErrorName,
+    message: string,
+    readonly recordErrors: readonly RecordError[],
+  ) {
+    super(code, message);
+  }
+}
+
 const NAMES_BY_CODE = new Map<number, ErrorName>(
   Object.entries(ERROR_CODES).map(([name, code]) => [code, name as ErrorName]),
 );

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { Compressor } from 'zstd-napi';
-import { KafkaError } from '../../../broker-image/src/protocol/errors.js';
+import { KafkaError, type RecordValidationError } from '../../../broker-image/src/protocol/errors.js';
 import {
   CompressionType,
   compress,
@@ -149,9 +149,11 @@ describe('checkProducedRecords refuses what no consumer could read', () => {
     );
     const error = refusal(batch, { ...CHECK, keysRequiredIn: 'compacted-0' });
     expect(error.code).toBe('INVALID_RECORD');
+    const message = 'Compacted topic cannot accept message without key in topic partition compacted-0.';
     expect(error.message).toBe(
-      'Compacted topic cannot accept message without key in topic partition compacted-0.',
+      `One or more records have been rejected due to 1 record errors in total, and only showing the first three errors at most: [RecordError(batchIndex=1, message='${message}')]`,
     );
+    expect((error as RecordValidationError).recordErrors).toEqual([{ batchIndex: 1, message }]);
     expect(() => checkProducedRecords(new RecordBatch(batch), CHECK)).not.toThrow();
   });
 });

@@ -131,6 +131,10 @@ export const produceHandler = defineHandler(Produce, async (request, context) =>
           baseOffset: r.baseOffset,
           logAppendTimeMs: r.logAppendTime,
           logStartOffset: r.logStartOffset,
+          recordErrors: (r.recordErrors ?? []).map((e) => ({
+            batchIndex: e.batchIndex,
+            batchIndexErrorMessage: e.message,
+          })),
           errorMessage: r.errorCode === ERROR_CODES.NONE ? null : r.errorMessage,
         };
       }),

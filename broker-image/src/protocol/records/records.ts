@@ -1,7 +1,7 @@
 import { Reader } from '../primitives/reader.js';
 import { Writer, varintSize, varlongSize } from '../primitives/writer.js';
 import { ProtocolError } from '../primitives/protocol-error.js';
-import { KafkaError } from '../errors.js';
+import { KafkaError, RecordValidationError, type RecordError } from '../errors.js';
 import {
   CompressionType,
   compress,
@@ -106,6 +106,8 @@ function walkRecords(
   const r = new Reader(records);
   const count = batch.recordsCount;
   const baseTimestamp = batch.baseTimestamp;
+  const timestampErrors: RecordError[] = [];
+  const keyErrors: RecordError[] = [];
   invalidRecordIfMalformed(() => {
     for (let i = 0; i < count; i++) {
       const length = r.varint();
@@ -121,20 +123,20 @@ function walkRecords(
         timestamp !== NO_TIMESTAMP &&
         (timestamp < timestamps.min || timestamp > timestamps.max)
       ) {
-        throw new KafkaError(
-          'INVALID_TIMESTAMP',
-          `Timestamp ${timestamp} of message with offset ${batch.baseOffset + i} is out of range. The timestamp should be within [${timestamps.min}, ${timestamps.max}]`,
-        );
+        timestampErrors.push({
+          batchIndex: i,
+          message: `Timestamp ${timestamp} of message with offset ${batch.baseOffset + i} is out of range. The timestamp should be within [${timestamps.min}, ${timestamps.max}]`,
+        });
       }
       if (r.varint() !== i) throw new ProtocolError(`record ${i} has offset delta out of sequence`);
       const keySize = r.varint();
       if (keySize < -1) throw new ProtocolError(`record ${i} has an invalid key length`);
       if (keySize > 0) r.skip(keySize);
       if (keySize < 0 && keysRequiredIn !== undefined) {
-        throw new KafkaError(
-          'INVALID_RECORD',
-          `Compacted topic cannot accept message without key in topic partition ${keysRequiredIn}.`,
-        );
+        keyErrors.push({
+          batchIndex: i,
+          message: `Compacted topic cannot accept message without key in topic partition ${keysRequiredIn}.`,
+        });
       }
       const valueSize = r.varint();
       if (valueSize < -1) throw new ProtocolError(`record ${i} has an invalid value length`);
@@ -154,6 +156,32 @@ function walkRecords(
     }
     if (r.remaining !== 0) throw new ProtocolError('bytes left after the last record of the batch');
   }, what);
+  refuseRecordErrors(timestampErrors, keyErrors);
+}
+
+/**
+ * Refuses a batch some of whose records break a rule of their topic, naming every one, with
+ * Kafka's messages: bad timestamps are INVALID_TIMESTAMP, anything else INVALID_RECORD.
+ */
+function refuseRecordErrors(timestampErrors: RecordError[], keyErrors: RecordError[]): void {
+  const errors = [...timestampErrors, ...keyErrors].sort((a, b) => a.batchIndex - b.batchIndex);
+  if (errors.length === 0) return;
+  if (timestampErrors.length > 0) {
+    throw new RecordValidationError(
+      'INVALID_TIMESTAMP',
+      'One or more records have been rejected due to invalid timestamp',
+      errors,
+    );
+  }
+  const shown = errors
+    .slice(0, 3)
+    .map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.message}')`)
+    .join(', ');
+  throw new RecordValidationError(
+    'INVALID_RECORD',
+    `One or more records have been rejected due to ${errors.length} record errors in total, and only showing the first three errors at most: [${shown}]`,
+    errors,
+  );
 }
 
 /** Runs a parse of a batch's records, turning a malformed record (a ProtocolError) into INVALID_RECORD. */
