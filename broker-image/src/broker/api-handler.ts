@@ -13,6 +13,7 @@ import type { Clock } from '../util/clock.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { OffsetsTopic } from './offsets-topic.js';
 import type { KafkaPrincipal } from '../security/principal.js';
+import type { StandardAuthorizer } from '../security/authorizer.js';
 import type { ReplicaManager } from './replica-manager.js';
 
 /** What handlers reach the rest of the broker through. */
@@ -32,6 +33,8 @@ export interface BrokerServices {
   readonly readBuffers: ReadBufferPool;
   /** The APIs this broker serves, for ApiVersions. */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
+  /** Decides what each principal may do; undefined when no authorizer is configured (all is allowed). */
+  readonly authorizer: StandardAuthorizer | undefined;
 }
 
 export interface RequestContext {

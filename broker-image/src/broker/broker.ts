@@ -23,6 +23,7 @@ import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { OFFSETS_TOPIC } from '../groups/coordinator-key.js';
 import type { TopicMetadata } from '../cluster/metadata.js';
 import { brokerHandlers } from './handlers/index.js';
+import { StandardAuthorizer } from '../security/authorizer.js';
 import { OffsetsTopic } from './offsets-topic.js';
 import { ReplicaManager } from './replica-manager.js';
 import { SocketServer, type BoundListener } from './socket-server.js';
@@ -158,6 +159,9 @@ export class Broker {
       offsetsTopic,
       readBuffers: new ReadBufferPool(),
       handlers: brokerHandlers(),
+      authorizer: config.authorizer
+        ? new StandardAuthorizer(config.authorizer, () => this.metadata.acls())
+        : undefined,
     };
     this.socketServer = new SocketServer(services);
     this.adminServer = new AdminServer({

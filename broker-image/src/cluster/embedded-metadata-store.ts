@@ -4,6 +4,8 @@ import type { StorageFileSystem } from '../storage/file-system.js';
 import type { BrokerRegistration, PartitionState, TopicMetadata } from './metadata.js';
 import { newPartitionState, newTopicId } from './metadata.js';
 import type { MetadataChange, MetadataStore, NewTopic } from './metadata-store.js';
+import { sameBinding, type AclBinding, type StoredAcl } from '../security/acl.js';
+import { randomUUID } from 'node:crypto';
 
 export const METADATA_FILE = 'strata-metadata.json';
 
@@ -18,6 +20,8 @@ interface PersistedState {
     configs: Record<string, string>;
     partitions: PartitionState[];
   }[];
+  /** The cluster's ACLs (absent in files written before ACLs were kept). */
+  acls?: StoredAcl[];
 }
 
 /**
@@ -68,6 +72,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
       );
     }
     this.nextProducerId = state.nextProducerId;
+    this.storedAcls = state.acls ?? [];
     for (const t of state.topics) {
       this.topicsByName.set(t.name, {
         name: t.name,
@@ -173,6 +178,44 @@ export class EmbeddedMetadataStore implements MetadataStore {
     return () => this.listeners.delete(listener);
   }
 
+  // ACLs ------------------------------------------------------------------------------------
+
+  /** Replaced (never changed in place) on every change, as `acls()` promises. */
+  private storedAcls: readonly StoredAcl[] = [];
+
+  acls(): readonly StoredAcl[] {
+    return this.storedAcls;
+  }
+
+  async createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    const next = [...this.storedAcls];
+    for (const binding of bindings) {
+      if (!next.some((acl) => sameBinding(acl.binding, binding))) next.push({ id: randomUUID(), binding });
+    }
+    if (next.length !== this.storedAcls.length) this.commitAcls(next);
+  }
+
+  async deleteAcls(ids: readonly string[]): Promise<void> {
+    const removed = new Set(ids);
+    const next = this.storedAcls.filter((acl) => !removed.has(acl.id));
+    if (next.length !== this.storedAcls.length) this.commitAcls(next);
+  }
+
+  /** Written first, then applied, as every change (KAFKA_STORAGE_ERROR when it cannot be written). */
+  private commitAcls(acls: readonly StoredAcl[]): void {
+    const error = this.tryPersist(this.topicsByName, this.nextProducerId, acls);
+    if (error) {
+      throw new KafkaError(
+        'KAFKA_STORAGE_ERROR',
+        `the ACL change could not be written to ${this.path}: ${error.message}`,
+      );
+    }
+    this.storedAcls = acls;
+    this.unpersisted = false;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
   /**
    * Every start of a lone broker begins a new leader epoch for its partitions: one past both the
    * stored epoch and `latestLocalEpoch`, the newest epoch in the partition's local log (ahead of
@@ -237,7 +280,11 @@ export class EmbeddedMetadataStore implements MetadataStore {
   }
 
   /** Writes a state to the file atomically; the error when that failed (the file is unchanged). */
-  private tryPersist(topics: ReadonlyMap<string, TopicMetadata>, nextProducerId: number): Error | undefined {
+  private tryPersist(
+    topics: ReadonlyMap<string, TopicMetadata>,
+    nextProducerId: number,
+    acls: readonly StoredAcl[] = this.storedAcls,
+  ): Error | undefined {
     const state: PersistedState = {
       version: 1,
       clusterId: this.storedClusterId,
@@ -249,6 +296,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
         configs: Object.fromEntries(t.configs),
         partitions: [...t.partitions],
       })),
+      acls: [...acls],
     };
     try {
       this.fs.writeFileAtomicSync(this.path, JSON.stringify(state, null, 1));

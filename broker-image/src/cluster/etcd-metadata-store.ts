@@ -4,6 +4,8 @@ import { KafkaError } from '../protocol/errors.js';
 import type { BrokerRegistration, PartitionState, TopicMetadata } from './metadata.js';
 import { newPartitionState, newTopicId } from './metadata.js';
 import type { MetadataChange, MetadataStore, NewTopic } from './metadata-store.js';
+import { sameBinding, type AclBinding, type StoredAcl } from '../security/acl.js';
+import { randomUUID } from 'node:crypto';
 
 /**
  * The cluster's metadata in etcd, under `/strata/<cluster.id>/`:
@@ -15,6 +17,7 @@ import type { MetadataChange, MetadataStore, NewTopic } from './metadata-store.j
  * | `topics/<name>`              | `{"topicId","internal","configs"}`                         |
  * | `partitions/<name>/<index>`  | replicas, ISR, leader, leader epoch, partition epoch, reassignment |
  * | `producer-ids`               | `{"next"}`: the next unreserved producer id               |
+ * | `acls/<id>`                  | one ACL: resource type, name and pattern type, principal, host, operation, permission |
  *
  * Every broker keeps the whole tree in memory, loaded at start and kept current by one watch;
  * reads are served from it. Writes are etcd transactions that compare what they change (a topic
@@ -162,6 +165,9 @@ export class EtcdMetadataStore implements MetadataStore {
         this.topicsByName.set(name, { stored: decoder(kv) as StoredTopic, partitions: new Map() });
         return { topic: { name, what: 'created' } };
       }
+      case 'acls':
+        this.applyAcl(kind, path.slice(1).join('/'), kv);
+        return undefined;
       case 'partitions': {
         const name = path.slice(1, -1).join('/');
         const index = Number(path.at(-1));
@@ -455,6 +461,56 @@ export class EtcdMetadataStore implements MetadataStore {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  // -------------------------------------------------------------------------------------------
+  // ACLs
+
+  private readonly aclsById = new Map<string, AclBinding>();
+  /** The list `acls()` hands out, rebuilt after a change. */
+  private aclList: readonly StoredAcl[] | undefined;
+
+  private applyAcl(kind: 'put' | 'delete', id: string, kv: IKeyValue): void {
+    if (kind === 'put') this.aclsById.set(id, decoder(kv) as AclBinding);
+    else this.aclsById.delete(id);
+    this.aclList = undefined;
+  }
+
+  acls(): readonly StoredAcl[] {
+    this.aclList ??= [...this.aclsById].map(([id, binding]) => ({ id, binding }));
+    return this.aclList;
+  }
+
+  createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    return this.withDeadline('creating ACLs', () => this.createAclsNow(bindings));
+  }
+
+  private async createAclsNow(bindings: readonly AclBinding[]): Promise<void> {
+    const existing = [...this.aclsById.values()];
+    const added: AclBinding[] = [];
+    for (const binding of bindings) {
+      if (![...existing, ...added].some((acl) => sameBinding(acl, binding))) added.push(binding);
+    }
+    if (added.length === 0) return;
+    // One transaction for all; its comparison always holds (the bare `acls/` key is never written).
+    const puts = added.map((binding) =>
+      this.client.put(this.key('acls', randomUUID())).value(JSON.stringify(binding)),
+    );
+    const result = await this.client.if(this.key('acls', ''), 'Create', '==', 0).then(...puts).commit();
+    await this.caughtUp(result.header.revision);
+  }
+
+  deleteAcls(ids: readonly string[]): Promise<void> {
+    return this.withDeadline('deleting ACLs', () => this.deleteAclsNow(ids));
+  }
+
+  private async deleteAclsNow(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const deletes = ids.map((id) => this.client.delete().key(this.key('acls', id)));
+    const result = await this.client.if(this.key('acls', ''), 'Create', '==', 0).then(...deletes).commit();
+    await this.caughtUp(result.header.revision);
+  }
+
+  // -------------------------------------------------------------------------------------------
 
   private emit(change: MetadataChange): void {
     for (const listener of this.listeners) listener(change);

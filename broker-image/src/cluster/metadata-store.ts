@@ -1,4 +1,5 @@
 import type { BrokerRegistration, PartitionState, TopicMetadata } from './metadata.js';
+import type { AclBinding, StoredAcl } from '../security/acl.js';
 
 export interface NewTopic {
   readonly name: string;
@@ -44,4 +45,15 @@ export interface MetadataStore {
   allocateProducerIds(count: number): Promise<number>;
 
   subscribe(listener: (change: MetadataChange) => void): () => void;
+
+  // ACLs ------------------------------------------------------------------------------------
+  /**
+   * Every ACL of the cluster, from the store's current image. The same list is returned until
+   * the ACLs change, so a reader may index it once per list.
+   */
+  acls(): readonly StoredAcl[];
+  /** Adds ACLs (each under a new id); an ACL equal to one already stored is not added again. */
+  createAcls(bindings: readonly AclBinding[]): Promise<void>;
+  /** Removes the ACLs with these ids (ids no longer stored are ignored). */
+  deleteAcls(ids: readonly string[]): Promise<void>;
 }

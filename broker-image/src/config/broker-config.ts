@@ -2,6 +2,8 @@ import { ACCEPTED_WITHOUT_EFFECT, BROKER_PROPERTIES, type BrokerPropertyName } f
 import { ConfigError } from './config-error.js';
 import { parseListeners, parseProtocolMap, type Listener } from './listeners.js';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../storage/log-config.js';
+import { STANDARD_AUTHORIZER } from '../security/authorizer.js';
+import { parsePrincipal } from '../security/principal.js';
 
 /** The broker's settings, parsed and validated, with Kafka's derived defaults resolved. */
 export interface BrokerConfig {
@@ -64,6 +66,11 @@ export interface BrokerConfig {
   readonly raw: ReadonlyMap<string, string>;
   /** Settings given that have no effect in Strata. */
   readonly withoutEffect: readonly string[];
+  /** The authorizer (`authorizer.class.name`), or null when none is configured. */
+  readonly authorizer: {
+    readonly superUsers: ReadonlySet<string>;
+    readonly allowEveryoneIfNoAclFound: boolean;
+  } | null;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -273,7 +280,29 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
 
     raw: properties,
     withoutEffect: ACCEPTED_WITHOUT_EFFECT.filter((name) => properties.has(name)),
+    authorizer: authorizerSettings(get),
   };
+}
+
+/** `authorizer.class.name` with `super.users` and `allow.everyone.if.no.acl.found`. */
+function authorizerSettings(get: <T>(name: BrokerPropertyName) => T): BrokerConfig['authorizer'] {
+  const className = get<string>('authorizer.class.name').trim();
+  if (className === '') return null;
+  if (className !== STANDARD_AUTHORIZER) {
+    throw new ConfigError(
+      'authorizer.class.name',
+      `${className} is not an authorizer Strata has (the one it has is ${STANDARD_AUTHORIZER})`,
+    );
+  }
+  const superUsers = new Set<string>();
+  for (const entry of get<string>('super.users').split(';')) {
+    const principal = entry.trim();
+    if (principal === '') continue;
+    if (!parsePrincipal(principal))
+      throw new ConfigError('super.users', `"${principal}" is not a principal (Type:name)`);
+    superUsers.add(principal);
+  }
+  return { superUsers, allowEveryoneIfNoAclFound: get<boolean>('allow.everyone.if.no.acl.found') };
 }
 
 /** queued.max.request.bytes when not given: Strata's default, and never below the largest request. */

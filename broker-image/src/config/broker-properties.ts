@@ -117,6 +117,11 @@ export const BROKER_PROPERTIES = {
    * is larger (see DEFAULT_QUEUED_MAX_REQUEST_BYTES).
    */
   'queued.max.request.bytes': { parse: long(-1), default: '268435456' },
+  /** Empty: no authorizer; else Kafka's StandardAuthorizer (the only one), with ACLs in the metadata store. */
+  'authorizer.class.name': { parse: str, default: '' },
+  /** Semicolon-separated principals (`User:admin;User:broker`) the authorizer allows everything. */
+  'super.users': { parse: str, default: '' },
+  'allow.everyone.if.no.acl.found': { parse: bool, default: 'false' },
   // Strata's own settings.
   'cluster.id': { parse: nonEmpty, default: 'strata-local' },
   'coordinator.endpoints': { parse: list },

@@ -1,5 +1,6 @@
 import type { AnyApiHandler } from '../api-handler.js';
 import { alterConfigsHandler } from './alter-configs.js';
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
 import { createPartitionsHandler } from './create-partitions.js';
@@ -63,6 +64,9 @@ export function brokerHandlers(): Map<number, AnyApiHandler> {
     listPartitionReassignmentsHandler,
     electLeadersHandler,
     describeLogDirsHandler,
+    describeAclsHandler,
+    createAclsHandler,
+    deleteAclsHandler,
   ];
   return new Map(handlers.map((h) => [h.api.apiKey, h]));
 }

@@ -2,11 +2,14 @@
 export { AlterConfigs } from './alter-configs.js';
 export { AlterPartitionReassignments } from './alter-partition-reassignments.js';
 export { ApiVersions } from './api-versions.js';
+export { CreateAcls } from './create-acls.js';
 export { CreatePartitions } from './create-partitions.js';
 export { CreateTopics } from './create-topics.js';
+export { DeleteAcls } from './delete-acls.js';
 export { DeleteGroups } from './delete-groups.js';
 export { DeleteRecords } from './delete-records.js';
 export { DeleteTopics } from './delete-topics.js';
+export { DescribeAcls } from './describe-acls.js';
 export { DescribeCluster } from './describe-cluster.js';
 export { DescribeConfigs } from './describe-configs.js';
 export { DescribeGroups } from './describe-groups.js';
