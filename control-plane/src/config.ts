@@ -16,11 +16,45 @@ const Environment = z.object({
     .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: (SQLite) or postgresql:// (PostgreSQL)')
     .optional(),
   STRATA_PROVIDER: z.enum(['local', 'ec2']).default('local'),
-  STRATA_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  STRATA_API_KEY: z
+    .string()
+    .max(512, 'must be at most 512 characters')
+    .superRefine((key, context) => {
+      const problem = weakKeyProblem(key);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   STRATA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often health and storage are checked (ms). */
   STRATA_MONITOR_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
 });
+
+/** The fewest bits of entropy an operator's API key must have. */
+export const MIN_KEY_BITS = 128;
+
+/**
+ * The entropy of a key, estimated from its own characters: its length times the Shannon entropy
+ * of their frequencies. Random keys score about their true strength (a little under it: 64 hex
+ * characters ≈ 250 bits, 43 base64url ≈ 205); repeated or patterned text scores far lower.
+ */
+export function estimatedKeyBits(key: string): number {
+  const counts = new Map<string, number>();
+  for (const c of key) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const length = [...key].length;
+  let perCharacter = 0;
+  for (const n of counts.values()) perCharacter -= (n / length) * Math.log2(n / length);
+  return perCharacter * length;
+}
+
+/** Why an operator's API key is too weak (undefined when it is not). */
+export function weakKeyProblem(key: string): string | undefined {
+  const rule = `must be at least 32 random characters (${MIN_KEY_BITS} bits or more), e.g. from: openssl rand -hex 32`;
+  if ([...key].length < 32) return `is too short: ${rule}`;
+  if (/\s/.test(key)) return `must not contain white space: ${rule}`;
+  const bits = estimatedKeyBits(key);
+  if (bits < MIN_KEY_BITS) return `is too predictable (about ${Math.floor(bits)} bits): ${rule}`;
+  return undefined;
+}
 
 export interface ControlPlaneConfig {
   readonly port: number;

@@ -46,7 +46,7 @@ export class ControlPlane {
   static async start({ config, logger, runOperations = true }: ControlPlaneOptions): Promise<ControlPlane> {
     const db = await openDatabase(config.databaseUrl);
     try {
-      const newAdminKey = await ensureAdminKey(db, config.bootstrapApiKey);
+      const newAdminKey = await ensureAdminKey(db, config.bootstrapApiKey, logger.child({ component: 'api-keys' }));
       const repository = new ClusterRepository(db);
       const provider = createProvider(config, repository, logger);
       const worker = runOperations

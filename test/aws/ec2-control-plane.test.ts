@@ -18,7 +18,7 @@ import type { NodeNetwork } from './support/node-network.js';
 /** A JSON body from the API (checked field by field). */
 type Body = ApiResponse['body'];
 
-const API_KEY = 'aws-e2e-admin-key-0123456789';
+const API_KEY = 'aws-e2e-admin-key-2350d27acca9a92a20e75106043be52bcddbdc4a';
 const tagValue = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 
 /**

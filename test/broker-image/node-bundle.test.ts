@@ -155,7 +155,7 @@ describe('the node bundle', () => {
       cleanEnvironment({
         PORT: String(port),
         STRATA_STATE_DIR: join(dir.path, 'control-plane-state'),
-        STRATA_API_KEY: 'bundle-test-admin-key-0123456789',
+        STRATA_API_KEY: 'bundle-test-admin-key-46d90cbf9f9da619abac2c068842739bdc167da2',
       }),
     );
     processes.push(controlPlane);

@@ -174,13 +174,22 @@ describe.each(['sqlite', 'postgresql'] as const)('control plane API on %s', (dat
       expect(await clusterCount()).toBe(before);
     });
 
-    it('stores keys hashed, never in clear', async () => {
+    it('stores keys as an id and a salted scrypt hash, never the key or part of it', async () => {
       const keys = await api.db.apiKey.findMany();
       expect(keys.length).toBeGreaterThan(0);
       for (const key of keys) {
-        expect(key.hash).toMatch(/^[0-9a-f]{64}$/);
-        expect(key.hash).not.toContain(API_KEY);
+        expect(key.hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+        for (const stored of Object.values(key).map(String)) {
+          for (let at = 0; at + 8 <= API_KEY.length; at++) expect(stored).not.toContain(API_KEY.slice(at, at + 8));
+        }
       }
+    });
+
+    it('accepts the key again and again, and refuses one that differs in its last character', async () => {
+      for (let i = 0; i < 3; i++) expect((await api.request('GET', '/v1/clusters')).status).toBe(200);
+      const wrong = `${API_KEY.slice(0, -1)}${API_KEY.endsWith('0') ? '1' : '0'}`;
+      expect((await api.request('GET', '/v1/clusters', { key: wrong })).status).toBe(401);
+      expect((await api.request('GET', '/v1/clusters', { key: 'x'.repeat(600) })).status).toBe(401);
     });
   });
 

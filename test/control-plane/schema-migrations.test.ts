@@ -1,10 +1,14 @@
 import { execFileSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigrations, listMigrations } from '../../control-plane/src/db/migrations.js';
+import pino from 'pino';
+import { ensureAdminKey } from '../../control-plane/src/api/auth.js';
+import { openDatabase } from '../../control-plane/src/db/database.js';
+import { applyMigrations, listMigrations, type Migration } from '../../control-plane/src/db/migrations.js';
 import { PostgresServer } from '../support/postgres-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { shapeFromSchema, shapeOfPostgres, shapeOfSqlite } from './support/database-shape.js';
@@ -82,4 +86,85 @@ describe('schema and migrations', () => {
       await client.end();
     }
   });
+
+  /**
+   * Keys stored before keys were hashed with scrypt: an unsalted SHA-256 beside the key's first
+   * twelve characters. The migration removes both; the control plane then deletes the row with a
+   * warning naming it, and makes a new admin key when none is left.
+   */
+  const OLD_KEY = 'strata_0ldF0rmatKeyWithItsFirst12Shown';
+  const OLD_HASH = createHash('sha256').update(OLD_KEY).digest('hex');
+  const INSERT_OLD_KEY = `INSERT INTO "ApiKey" (id, name, hash, prefix, role) VALUES ('k1', 'admin', '${OLD_HASH}', '${OLD_KEY.slice(0, 12)}', 'admin')`;
+  const RECORD = (m: Migration) =>
+    `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES ('${randomUUID()}', '${m.checksum}', CURRENT_TIMESTAMP, '${m.name}', CURRENT_TIMESTAMP, 1)`;
+
+  it('SQLite: an old-format API key loses its hash and prefix, then is removed with a warning', async () => {
+    const file = join(dir.path, 'old-keys.db');
+    const url = `file:${file}`;
+    const [init, ...later] = listMigrations(url);
+    const db = new Sqlite(file);
+    try {
+      db.exec(init!.sql);
+      db.exec(
+        'CREATE TABLE "_prisma_migrations" ("id" TEXT PRIMARY KEY NOT NULL, "checksum" TEXT NOT NULL, "finished_at" DATETIME, "migration_name" TEXT NOT NULL, "logs" TEXT, "rolled_back_at" DATETIME, "started_at" DATETIME NOT NULL DEFAULT current_timestamp, "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0)',
+      );
+      db.exec(RECORD(init!));
+      db.exec(INSERT_OLD_KEY);
+    } finally {
+      db.close();
+    }
+    expect(await applyMigrations(url)).toEqual(later.map((m) => m.name));
+    const migrated = new Sqlite(file);
+    try {
+      expect(migrated.prepare('SELECT * FROM "ApiKey"').all()).toEqual([
+        expect.objectContaining({ id: 'k1', name: 'admin', hash: 'invalidated', role: 'admin' }),
+      ]);
+      expect(JSON.stringify(migrated.prepare('SELECT * FROM "ApiKey"').all())).not.toContain(
+        OLD_KEY.slice(0, 12),
+      );
+    } finally {
+      migrated.close();
+    }
+    await expectRemovedAtStart(url);
+  });
+
+  it('PostgreSQL: an old-format API key loses its hash and prefix, then is removed with a warning', async () => {
+    const url = await postgres.createDatabase('old_keys');
+    const [init, ...later] = listMigrations(url);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(init!.sql);
+      await client.query(
+        'CREATE TABLE "_prisma_migrations" ("id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)',
+      );
+      await client.query(RECORD(init!));
+      await client.query(INSERT_OLD_KEY);
+      expect(await applyMigrations(url)).toEqual(later.map((m) => m.name));
+      const { rows } = await client.query('SELECT * FROM "ApiKey"');
+      expect(rows).toEqual([expect.objectContaining({ id: 'k1', name: 'admin', hash: 'invalidated' })]);
+      expect(rows[0]).not.toHaveProperty('prefix');
+    } finally {
+      await client.end();
+    }
+    await expectRemovedAtStart(url);
+  });
+
+  async function expectRemovedAtStart(url: string): Promise<void> {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const db = await openDatabase(url);
+    try {
+      const made = await ensureAdminKey(db, undefined, logger);
+      expect(made).toMatch(/^strata_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+      const warning = lines.map((l) => JSON.parse(l)).find((l) => l.level === 40);
+      expect(warning.msg).toMatch(/API key "admin" was stored in a format that is no longer accepted/);
+      expect(warning.msg).toMatch(/STRATA_API_KEY/);
+      const rows = await db.apiKey.findMany();
+      expect(rows.map((r) => r.id)).toEqual([made!.split('_')[1]]);
+      expect(await ensureAdminKey(db, undefined, logger)).toBeUndefined();
+    } finally {
+      await db.$disconnect();
+    }
+  }
 });

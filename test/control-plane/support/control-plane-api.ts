@@ -10,7 +10,7 @@ import { apiRequest, type ApiResponse, type RequestOptions } from './api-request
 
 export type { ApiResponse } from './api-request.js';
 
-export const API_KEY = 'test-admin-key-0123456789';
+export const API_KEY = 'test-admin-key-94a50d887e2f7d79f94cf443032a99a3d8fe7d1d';
 
 /**
  * The control plane's API on real HTTP (port 0) over a real database — SQLite in a temp dir, or

@@ -5,7 +5,7 @@ import { WatchedProcess } from '../../support/watched-process.js';
 import { apiRequest, type ApiResponse, type RequestOptions } from './api-request.js';
 
 const MAIN = fileURLToPath(new URL('../../../dist/control-plane/src/main.js', import.meta.url));
-export const E2E_API_KEY = 'e2e-admin-key-0123456789';
+export const E2E_API_KEY = 'e2e-admin-key-a2d69a2866c321c061f7bcdfcaea466a3f9f37cf';
 export const CONTROL_PLANE_MAIN = MAIN;
 
 /**
