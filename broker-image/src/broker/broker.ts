@@ -164,17 +164,21 @@ export class Broker {
         : undefined,
     };
     this.socketServer = new SocketServer(services);
-    this.adminServer = new AdminServer({
-      metrics: this.metrics,
-      isReady: () => this.ready,
-      storage: () => ({ nodeId: config.nodeId, logDirs: this.logManager.diskUsage() }),
-      replication: () => ({ nodeId: config.nodeId, fetchers: this.fetchers.describe() }),
-      setCapacity: (bytes) => {
-        const changed = this.logManager.setCapacity(bytes);
-        if (changed) this.logger.info({ bytes }, 'data volume capacity changed');
-        return changed;
+    this.adminServer = new AdminServer(
+      {
+        metrics: this.metrics,
+        isReady: () => this.ready,
+        storage: () => ({ nodeId: config.nodeId, logDirs: this.logManager.diskUsage() }),
+        usedBytes: () => this.logManager.totalLogBytes(),
+        replication: () => ({ nodeId: config.nodeId, fetchers: this.fetchers.describe() }),
+        setCapacity: (bytes) => {
+          const changed = this.logManager.setCapacity(bytes);
+          if (changed) this.logger.info({ bytes }, 'data volume capacity changed');
+          return changed;
+        },
       },
-    });
+      { token: config.adminListenerToken },
+    );
   }
 
   async start(): Promise<StartedBroker> {

@@ -222,11 +222,18 @@ export class Partition {
     return follower.logEndOffset >= this.log.highWatermark && follower.logEndOffset >= epochStart;
   }
 
-  /** Followers in the ISR that have not caught up for longer than `maxLagMs`. */
+  /**
+   * Followers in the ISR that have not caught up for longer than `maxLagMs`. A follower whose last
+   * fetch reached the log end is never lagging (Kafka's rule): with no new records its next fetch
+   * may wait in purgatory for longer than that.
+   */
   laggingInSyncReplicas(now: number, maxLagMs: number): number[] {
+    const leaderEnd = this.log.logEndOffset;
     return this.state.isr.filter((id) => {
       if (id === this.localBrokerId) return false;
-      const lastCaughtUp = this.followers.get(id)?.lastCaughtUpTime ?? this.leaderSince;
+      const follower = this.followers.get(id);
+      if (follower && follower.logEndOffset === leaderEnd) return false;
+      const lastCaughtUp = follower?.lastCaughtUpTime ?? this.leaderSince;
       return now - lastCaughtUp > maxLagMs;
     });
   }

@@ -4,7 +4,7 @@ import { Fetch } from '../protocol/messages/fetch.js';
 import type { DecodedResponseOf } from '../protocol/schema/api.js';
 import { topicPartitionKey } from '../storage/topic-partition.js';
 import type { Clock } from '../util/clock.js';
-import { BrokerClient } from './broker-client.js';
+import { BrokerClient, type BrokerClientSecurity } from './broker-client.js';
 import type { BrokerRegistration } from './metadata.js';
 import type { Partition } from './partition.js';
 
@@ -14,6 +14,8 @@ const REPLICA_FETCH_VERSION = 12;
 export interface ReplicaFetcherOptions {
   readonly nodeId: number;
   readonly interBrokerListener: string;
+  /** TLS and SASL towards the inter-broker listener, when it has them. */
+  readonly security?: BrokerClientSecurity;
   readonly fetchMaxBytes: number;
   readonly fetchWaitMaxMs: number;
   readonly fetchMinBytes: number;
@@ -38,6 +40,11 @@ class ReplicaFetcher {
   private fetches = 0;
   private inFlightSince: number | undefined;
   private lastResponseAt: number | undefined;
+  /** Per partition: the leader's high watermark and the error in its last answer, and when it last moved us on. */
+  private readonly progress = new Map<
+    string,
+    { leaderHighWatermark: number; errorCode: number; lastProgressAt: number | null; truncations: number }
+  >();
   private readonly client: BrokerClient;
 
   constructor(
@@ -46,7 +53,13 @@ class ReplicaFetcher {
   ) {
     const endpoint =
       leader.endpoints.find((e) => e.listener === options.interBrokerListener) ?? leader.endpoints[0]!;
-    this.client = new BrokerClient(endpoint.host, endpoint.port, `strata-replica-fetcher-${options.nodeId}`);
+    this.client = new BrokerClient(
+      endpoint.host,
+      endpoint.port,
+      `strata-replica-fetcher-${options.nodeId}`,
+      undefined,
+      options.security,
+    );
     void this.run();
   }
 
@@ -58,6 +71,22 @@ class ReplicaFetcher {
       fetches: this.fetches,
       inFlightMs: this.inFlightSince === undefined ? null : this.options.clock.now() - this.inFlightSince,
       lastResponseAt: this.lastResponseAt ?? null,
+      // Each partition's place against its leader, so a follower that stopped moving is visible.
+      partitionStates: [...this.partitions.values()]
+        .map((p) => {
+          const progress = this.progress.get(p.key);
+          return {
+            partition: p.key,
+            logEndOffset: p.log.logEndOffset,
+            leaderHighWatermark: progress?.leaderHighWatermark ?? null,
+            lagBehindLeaderHighWatermark:
+              progress === undefined ? null : Math.max(0, progress.leaderHighWatermark - p.log.logEndOffset),
+            lastErrorCode: progress?.errorCode ?? null,
+            lastProgressAt: progress?.lastProgressAt ?? null,
+            truncations: progress?.truncations ?? 0,
+          };
+        })
+        .sort((a, b) => (a.partition < b.partition ? -1 : 1)),
       lastFailure: this.lastFailure ?? null,
       stopped: this.stopped,
     };
@@ -70,6 +99,7 @@ class ReplicaFetcher {
 
   remove(key: string): void {
     this.partitions.delete(key);
+    this.progress.delete(key);
   }
 
   stop(): void {
@@ -179,6 +209,25 @@ class ReplicaFetcher {
   /** Applies one partition's answer; false when it was an error worth backing off for. */
   private handle(partition: Partition, data: FetchedPartition): boolean {
     const log = partition.log;
+    const before = log.logEndOffset;
+    const progress = this.progress.get(partition.key) ?? {
+      leaderHighWatermark: -1,
+      errorCode: 0,
+      lastProgressAt: null,
+      truncations: 0,
+    };
+    this.progress.set(partition.key, progress);
+    progress.leaderHighWatermark = data.highWatermark;
+    progress.errorCode = data.errorCode;
+    try {
+      return this.apply(partition, data, progress);
+    } finally {
+      if (log.logEndOffset > before) progress.lastProgressAt = this.options.clock.now();
+    }
+  }
+
+  private apply(partition: Partition, data: FetchedPartition, progress: { truncations: number }): boolean {
+    const log = partition.log;
     if (data.errorCode === ERROR_CODES.OFFSET_OUT_OF_RANGE) {
       if (log.logEndOffset < data.logStartOffset) {
         // The leader no longer has what we would continue from: start over at its log start.
@@ -194,6 +243,7 @@ class ReplicaFetcher {
     }
     if (data.errorCode !== ERROR_CODES.NONE) return false;
     if (data.divergingEpoch.epoch >= 0 || data.divergingEpoch.endOffset >= 0) {
+      progress.truncations++;
       truncateDivergedLog(partition, data.divergingEpoch, this.options.logger);
       return true;
     }

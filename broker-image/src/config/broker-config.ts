@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ACCEPTED_WITHOUT_EFFECT, BROKER_PROPERTIES, type BrokerPropertyName } from './broker-properties.js';
 import { ConfigError } from './config-error.js';
 import { parseListeners, parseProtocolMap, type Listener } from './listeners.js';
@@ -59,6 +60,11 @@ export interface BrokerConfig {
   readonly coordinatorEndpoints: readonly string[];
   readonly metadataLeaseTtlSeconds: number;
   readonly adminListener: { host: string; port: number } | null;
+  /**
+   * The bearer token the admin endpoint's changes need: the first line of admin.listener.token.file.
+   * null: no file is set, and changes are refused.
+   */
+  readonly adminListenerToken: string | null;
   readonly logDirsCapacityBytes: number | undefined;
   /** The broker-wide defaults of topic-level settings. */
   readonly logDefaults: LogConfig;
@@ -74,6 +80,28 @@ export interface BrokerConfig {
 }
 
 const HOUR_MS = 60 * 60 * 1000;
+
+/** The fewest characters an admin endpoint token may have. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/** The token in admin.listener.token.file (its first line), or null when no file is set. */
+function adminTokenOf(file: string | undefined): string | null {
+  if (!file) return null;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('admin.listener.token.file', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  const token = (text.split('\n')[0] ?? '').trim();
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH || /\s/.test(token)) {
+    throw new ConfigError(
+      'admin.listener.token.file',
+      `${file} must hold a token of at least ${MIN_ADMIN_TOKEN_LENGTH} characters without white space on its first line`,
+    );
+  }
+  return token;
+}
 
 /**
  * In a cluster, topics default to MSK's settings for three zones: three replicas, two of them in
@@ -163,6 +191,7 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
       throw new ConfigError('admin.listener', `"${adminText}" is not host:port`);
     adminListener = { host: match[1]!, port: Number(match[2]) };
   }
+  const adminListenerToken = adminTokenOf(get<string | undefined>('admin.listener.token.file'));
 
   const socketRequestMaxBytes = get<number>('socket.request.max.bytes');
   if (messageMaxBytes > socketRequestMaxBytes) {
@@ -257,6 +286,7 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     coordinatorEndpoints,
     metadataLeaseTtlSeconds: get('metadata.lease.ttl.seconds'),
     adminListener,
+    adminListenerToken,
     logDirsCapacityBytes: get('log.dirs.capacity.bytes'),
     logDefaults: {
       segmentBytes,

@@ -126,6 +126,11 @@ export const BROKER_PROPERTIES = {
   'cluster.id': { parse: nonEmpty, default: 'strata-local' },
   'coordinator.endpoints': { parse: list },
   'admin.listener': { parse: str },
+  /**
+   * A file whose first line is the bearer token the admin endpoint's changes (PUT
+   * /storage/capacity) need; without one they are refused. The token is kept out of the properties.
+   */
+  'admin.listener.token.file': { parse: str },
   'log.dirs.capacity.bytes': { parse: long(1) },
   'metadata.lease.ttl.seconds': { parse: int(2), default: '6' },
 } satisfies Record<string, PropertyDefinition>;

@@ -102,6 +102,19 @@ describe('Partition as leader', () => {
   });
 });
 
+describe('Partition ISR lag', () => {
+  it('never counts a follower that reached the log end as lagging, however long its next fetch waits', async () => {
+    const partition = leaderOf([1, 2, 3]);
+    await appendRecords(partition, 10, 1_000);
+    partition.updateFollowerFetch(2, 10, 10, 1_001);
+    partition.updateFollowerFetch(3, 4, 20, 1_001);
+    // A minute later with nothing new: broker 2 waits in purgatory at the end, broker 3 is behind.
+    expect(partition.laggingInSyncReplicas(61_001, 30_000)).toEqual([3]);
+    await appendRecords(partition, 1, 61_002);
+    expect(partition.laggingInSyncReplicas(61_003, 30_000)).toEqual([2, 3]);
+  });
+});
+
 describe('LeaderEpochCache.endOffsetFor', () => {
   function cacheOf(entries: [number, number][]): LeaderEpochCache {
     const cache = new LeaderEpochCache(nodeFileSystem, tempDir());

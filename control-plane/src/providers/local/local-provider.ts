@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +133,7 @@ export class LocalProvider implements NodeProvider {
     const running = this.runningPid(dir);
     if (running) return { nodeRef: `pid:${running}`, volumeRef };
     mkdirSync(join(dir, 'data'), { recursive: true });
+    ensureAdminToken(dir);
     writeFileSync(
       join(dir, 'server.properties'),
       this.brokerProperties(cluster, node, volume.sizeGiB, coordinators),
@@ -173,6 +175,7 @@ export class LocalProvider implements NodeProvider {
       'offsets.topic.replication.factor': Math.min(3, brokerCount(cluster)),
       'leader.imbalance.check.interval.seconds': 10,
       ...cluster.configuration,
+      'admin.listener.token.file': adminTokenFile(dir),
     };
     return (
       Object.entries(properties)
@@ -258,7 +261,7 @@ export class LocalProvider implements NodeProvider {
     if (!this.runningPid(dir)) return; // it starts with the new size
     const response = await fetch(`http://${broker.host}:${broker.adminPort}/storage/capacity`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ensureAdminToken(dir)}` },
       body: JSON.stringify({ bytes: sizeGiB * GIB }),
     });
     if (!response.ok)
@@ -285,6 +288,24 @@ function nodeEnvironment(): NodeJS.ProcessEnv {
     Object.entries(process.env).filter(([name]) => !/^(STRATA|ETCD)_/.test(name)),
   );
   return { ...env, STRATA_LOG_LEVEL: process.env.STRATA_BROKER_LOG_LEVEL ?? 'info' };
+}
+
+/** The file holding the token a broker's admin endpoint takes changes with (admin.listener.token.file). */
+function adminTokenFile(brokerDir: string): string {
+  return join(brokerDir, 'admin.token');
+}
+
+/**
+ * The broker's admin token: made (32 random bytes, base64url) on its first start, in a file only
+ * this user can read, and kept for its later starts and the control plane's calls.
+ */
+function ensureAdminToken(brokerDir: string): string {
+  const file = adminTokenFile(brokerDir);
+  if (!existsSync(file)) {
+    mkdirSync(brokerDir, { recursive: true });
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 function memberName(node: ClusterNode): string {
