@@ -102,8 +102,7 @@ export function invalidBinding(binding: AclBinding): string | undefined {
     ResourceType.DELEGATION_TOKEN,
     ResourceType.USER,
   ];
-  if (!concreteTypes.includes(binding.resourceType))
-    return `Invalid resourceType ${binding.resourceType}`;
+  if (!concreteTypes.includes(binding.resourceType)) return `Invalid resourceType ${binding.resourceType}`;
   if (binding.patternType !== PatternType.LITERAL && binding.patternType !== PatternType.PREFIXED)
     return `Invalid patternType ${binding.patternType}`;
   if (binding.operation < AclOperation.ALL || binding.operation > AclOperation.TWO_PHASE_COMMIT)

@@ -42,7 +42,10 @@ export const describeAclsHandler = defineHandler(DescribeAcls, (request, context
   };
   const invalid = invalidFilter(filter);
   if (invalid) return refused(ERROR_CODES.INVALID_REQUEST, invalid);
-  const byResource = new Map<string, { resourceType: number; resourceName: string; patternType: number; acls: AclBinding[] }>();
+  const byResource = new Map<
+    string,
+    { resourceType: number; resourceName: string; patternType: number; acls: AclBinding[] }
+  >();
   for (const { binding } of context.services.metadata.acls()) {
     if (!filterMatches(filter, binding)) continue;
     const key = JSON.stringify([binding.resourceType, binding.resourceName, binding.patternType]);

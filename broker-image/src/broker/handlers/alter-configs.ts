@@ -1,18 +1,22 @@
 import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { AlterConfigs } from '../../protocol/messages/alter-configs.js';
+import { AclOperation } from '../../security/acl.js';
 import { defineHandler } from '../api-handler.js';
 import {
   ResourceType,
+  requireConfigAccess,
   requireThisBroker,
   staticBrokerConfigs,
   unsupportedResource,
 } from './config-resources.js';
 
 /** AlterConfigs: replaces a topic's whole set of own settings (the legacy, non-incremental API). */
-export const alterConfigsHandler = defineHandler(AlterConfigs, async (request, { services }) => {
+export const alterConfigsHandler = defineHandler(AlterConfigs, async (request, context) => {
+  const { services } = context;
   const responses = [];
   for (const resource of request.resources) {
     try {
+      requireConfigAccess(context, AclOperation.ALTER_CONFIGS, resource.resourceType, resource.resourceName);
       if (resource.resourceType === ResourceType.TOPIC) {
         const configs = new Map<string, string>();
         for (const c of resource.configs) {

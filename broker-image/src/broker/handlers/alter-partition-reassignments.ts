@@ -1,6 +1,8 @@
 import { cancelReassignment, startReassignment } from '../../cluster/partition-states.js';
 import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { AlterPartitionReassignments } from '../../protocol/messages/alter-partition-reassignments.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedCluster } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
 /**
@@ -11,7 +13,24 @@ import { defineHandler } from '../api-handler.js';
  */
 export const alterPartitionReassignmentsHandler = defineHandler(
   AlterPartitionReassignments,
-  async (request, { services }) => {
+  async (request, context) => {
+    const { services } = context;
+    // As Kafka: ALTER on the cluster.
+    if (!authorizedCluster(context, AclOperation.ALTER)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ERROR_CODES.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: 'Cluster authorization failed.',
+        responses: request.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partitionIndex,
+            errorCode: ERROR_CODES.CLUSTER_AUTHORIZATION_FAILED,
+            errorMessage: 'Cluster authorization failed.',
+          })),
+        })),
+      };
+    }
     const brokers = new Set(services.metadata.brokers().map((b) => b.nodeId));
     const responses = [];
     for (const t of request.topics) {

@@ -1,5 +1,6 @@
 import { KafkaError } from '../../protocol/errors.js';
-import type { BrokerServices } from '../api-handler.js';
+import { authorizedCluster, authorizedTopic } from '../../security/request-authorization.js';
+import type { BrokerServices, RequestContext } from '../api-handler.js';
 
 /** Kafka's config resource types. */
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
@@ -11,6 +12,24 @@ export function requireThisBroker(resourceName: string, services: BrokerServices
       'INVALID_REQUEST',
       `broker ${resourceName} is not this broker (${services.config.nodeId})`,
     );
+  }
+}
+
+/**
+ * As Kafka: a topic's configs need DESCRIBE_CONFIGS or ALTER_CONFIGS on the topic (else
+ * TOPIC_AUTHORIZATION_FAILED), a broker's on the cluster (else CLUSTER_AUTHORIZATION_FAILED).
+ */
+export function requireConfigAccess(
+  context: RequestContext,
+  operation: number,
+  resourceType: number,
+  resourceName: string,
+): void {
+  if (resourceType === ResourceType.TOPIC) {
+    if (!authorizedTopic(context, operation, resourceName))
+      throw new KafkaError('TOPIC_AUTHORIZATION_FAILED', 'Topic authorization failed.');
+  } else if (!authorizedCluster(context, operation)) {
+    throw new KafkaError('CLUSTER_AUTHORIZATION_FAILED', 'Cluster authorization failed.');
   }
 }
 

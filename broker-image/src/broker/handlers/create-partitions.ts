@@ -1,10 +1,13 @@
-import { ERROR_CODES, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
+import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { CreatePartitions } from '../../protocol/messages/create-partitions.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedTopic } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 import { MAX_PARTITIONS_PER_REQUEST, partitionLimitError } from './partition-limit.js';
 
 /** CreatePartitions: grows a topic to `count` partitions, placed like new topics unless assigned. */
-export const createPartitionsHandler = defineHandler(CreatePartitions, async (request, { services }) => {
+export const createPartitionsHandler = defineHandler(CreatePartitions, async (request, context) => {
+  const { services } = context;
   const added = request.topics.reduce(
     (n, t) => n + Math.max(0, t.count - (services.metadata.topic(t.name)?.partitions.length ?? 0)),
     0,
@@ -12,6 +15,9 @@ export const createPartitionsHandler = defineHandler(CreatePartitions, async (re
   const results = [];
   for (const t of request.topics) {
     try {
+      // As Kafka: ALTER on the topic.
+      if (!authorizedTopic(context, AclOperation.ALTER, t.name))
+        throw new KafkaError('TOPIC_AUTHORIZATION_FAILED', 'Authorization failed.');
       if (added > MAX_PARTITIONS_PER_REQUEST) throw partitionLimitError();
       await services.topicAdmin.createPartitions(
         t.name,

@@ -1,6 +1,8 @@
 import { describeTopicConfigs } from '../../config/describe-configs.js';
 import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { CreateTopics } from '../../protocol/messages/create-topics.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedCluster, authorizedTopic } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 import { MAX_PARTITIONS_PER_REQUEST, partitionLimitError } from './partition-limit.js';
 
@@ -9,7 +11,10 @@ import { MAX_PARTITIONS_PER_REQUEST, partitionLimitError } from './partition-lim
  * the others. From v5 a created topic's partition count, replication factor and configs are
  * returned.
  */
-export const createTopicsHandler = defineHandler(CreateTopics, async (request, { services }) => {
+export const createTopicsHandler = defineHandler(CreateTopics, async (request, context) => {
+  const { services } = context;
+  // As Kafka: CREATE on the cluster, or else on each topic (TOPIC_AUTHORIZATION_FAILED).
+  const onCluster = authorizedCluster(context, AclOperation.CREATE);
   const seen = new Set<string>();
   const duplicates = new Set(
     request.topics.map((t) => t.name).filter((n) => (seen.has(n) ? true : (seen.add(n), false))),
@@ -27,6 +32,8 @@ export const createTopicsHandler = defineHandler(CreateTopics, async (request, {
   const topics = [];
   for (const t of request.topics) {
     try {
+      if (!onCluster && !authorizedTopic(context, AclOperation.CREATE, t.name))
+        throw new KafkaError('TOPIC_AUTHORIZATION_FAILED', 'Authorization failed.');
       if (requestedPartitions > MAX_PARTITIONS_PER_REQUEST) throw partitionLimitError();
       if (duplicates.has(t.name))
         throw new KafkaError(

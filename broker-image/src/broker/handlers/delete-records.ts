@@ -1,13 +1,19 @@
 import { ERROR_CODES, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import { DeleteRecords } from '../../protocol/messages/delete-records.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedTopic } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
 /** DeleteRecords: moves each partition's log start offset up to the given offset (-1: the high watermark). */
-export const deleteRecordsHandler = defineHandler(DeleteRecords, (request, { services }) => {
+export const deleteRecordsHandler = defineHandler(DeleteRecords, (request, context) => {
+  const { services } = context;
   const topics = request.topics.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((p) => {
       try {
+        // As Kafka: DELETE on the topic.
+        if (!authorizedTopic(context, AclOperation.DELETE, t.name))
+          throw new KafkaError('TOPIC_AUTHORIZATION_FAILED');
         const partition = services.replicaManager.leaderPartition(t.name, p.partitionIndex);
         const log = partition.log;
         const offset = p.offset === -1 ? log.highWatermark : p.offset;

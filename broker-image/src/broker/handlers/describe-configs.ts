@@ -5,14 +5,27 @@ import {
 } from '../../config/describe-configs.js';
 import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { DescribeConfigs } from '../../protocol/messages/describe-configs.js';
+import { AclOperation } from '../../security/acl.js';
 import { defineHandler } from '../api-handler.js';
-import { ResourceType, requireThisBroker, unsupportedResource } from './config-resources.js';
+import {
+  ResourceType,
+  requireConfigAccess,
+  requireThisBroker,
+  unsupportedResource,
+} from './config-resources.js';
 
 /** DescribeConfigs for topics (their own settings over the broker defaults) and for this broker. */
-export const describeConfigsHandler = defineHandler(DescribeConfigs, (request, { services }) => ({
+export const describeConfigsHandler = defineHandler(DescribeConfigs, (request, context) => ({
   throttleTimeMs: 0,
   results: request.resources.map((resource) => {
+    const { services } = context;
     try {
+      requireConfigAccess(
+        context,
+        AclOperation.DESCRIBE_CONFIGS,
+        resource.resourceType,
+        resource.resourceName,
+      );
       let described: DescribedConfig[];
       if (resource.resourceType === ResourceType.TOPIC) {
         const topic = services.metadata.topic(resource.resourceName);

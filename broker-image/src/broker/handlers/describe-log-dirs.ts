@@ -1,12 +1,18 @@
 import { ERROR_CODES } from '../../protocol/errors.js';
 import { DescribeLogDirs } from '../../protocol/messages/describe-log-dirs.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedCluster } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
 /**
  * DescribeLogDirs: each log dir of this broker with the partitions in it (size, and for followers
  * how far behind the leader's high watermark they are), and the dir's capacity.
  */
-export const describeLogDirsHandler = defineHandler(DescribeLogDirs, (request, { services }) => {
+export const describeLogDirsHandler = defineHandler(DescribeLogDirs, (request, context) => {
+  const { services } = context;
+  // As Kafka: DESCRIBE on the cluster, else no dirs and (from v3) CLUSTER_AUTHORIZATION_FAILED.
+  if (!authorizedCluster(context, AclOperation.DESCRIBE))
+    return { throttleTimeMs: 0, errorCode: ERROR_CODES.CLUSTER_AUTHORIZATION_FAILED, results: [] };
   const wanted =
     request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]));
   const usage = new Map(services.logManager.diskUsage().map((d) => [d.dir, d]));

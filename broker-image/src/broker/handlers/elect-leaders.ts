@@ -1,6 +1,8 @@
 import { electLeader, preferPreferredLeader } from '../../cluster/partition-states.js';
 import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { ElectLeaders } from '../../protocol/messages/elect-leaders.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedCluster } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
 const PREFERRED = 0;
@@ -10,7 +12,23 @@ const PREFERRED = 0;
  * partition's first replica when it is in sync; unclean elections give a leaderless partition any
  * live replica (which may lose data). Partitions already led as asked get ELECTION_NOT_NEEDED.
  */
-export const electLeadersHandler = defineHandler(ElectLeaders, async (request, { services, apiVersion }) => {
+export const electLeadersHandler = defineHandler(ElectLeaders, async (request, context) => {
+  const { services, apiVersion } = context;
+  // As Kafka: ALTER on the cluster, else every partition asked for is CLUSTER_AUTHORIZATION_FAILED.
+  if (!authorizedCluster(context, AclOperation.ALTER)) {
+    return {
+      throttleTimeMs: 0,
+      errorCode: ERROR_CODES.CLUSTER_AUTHORIZATION_FAILED,
+      replicaElectionResults: (request.topicPartitions ?? []).map((t) => ({
+        topic: t.topic,
+        partitionResult: t.partitions.map((partitionId) => ({
+          partitionId,
+          errorCode: ERROR_CODES.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: null,
+        })),
+      })),
+    };
+  }
   const type = apiVersion === 0 ? PREFERRED : request.electionType;
   const alive = new Set(services.metadata.brokers().map((b) => b.nodeId));
   const requested =

@@ -1,9 +1,12 @@
 import { OFFSETS_TOPIC } from '../../groups/coordinator-key.js';
 import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { FindCoordinator } from '../../protocol/messages/find-coordinator.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedGroup, authorizedTransactionalId } from '../../security/request-authorization.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 
 const GROUP_KEY_TYPE = 0;
+const TRANSACTION_KEY_TYPE = 1;
 
 interface Coordinator {
   key: string;
@@ -21,6 +24,11 @@ interface Coordinator {
 async function findCoordinator(key: string, keyType: number, context: RequestContext): Promise<Coordinator> {
   const { services } = context;
   try {
+    // As Kafka: DESCRIBE on the group or transactional id.
+    if (keyType === GROUP_KEY_TYPE && !authorizedGroup(context, AclOperation.DESCRIBE, key))
+      throw new KafkaError('GROUP_AUTHORIZATION_FAILED', 'Group authorization failed.');
+    if (keyType === TRANSACTION_KEY_TYPE && !authorizedTransactionalId(context, AclOperation.DESCRIBE, key))
+      throw new KafkaError('TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'Transactional Id authorization failed.');
     if (keyType !== GROUP_KEY_TYPE) {
       throw new KafkaError(
         'INVALID_REQUEST',

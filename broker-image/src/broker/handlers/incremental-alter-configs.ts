@@ -1,10 +1,12 @@
 import { TOPIC_CONFIGS } from '../../config/topic-configs.js';
 import { ERROR_CODES, KafkaError, errorCodeOf, errorMessageOf } from '../../protocol/errors.js';
 import { IncrementalAlterConfigs } from '../../protocol/messages/incremental-alter-configs.js';
+import { AclOperation } from '../../security/acl.js';
 import { defineHandler } from '../api-handler.js';
 import {
   REPLICATION_THROTTLE_CONFIGS,
   ResourceType,
+  requireConfigAccess,
   requireThisBroker,
   staticBrokerConfigs,
   throttleNotSupported,
@@ -26,10 +28,17 @@ const deletesThrottle = (c: { name: string; configOperation: number }): boolean 
  */
 export const incrementalAlterConfigsHandler = defineHandler(
   IncrementalAlterConfigs,
-  async (request, { services }) => {
+  async (request, context) => {
+    const { services } = context;
     const responses = [];
     for (const resource of request.resources) {
       try {
+        requireConfigAccess(
+          context,
+          AclOperation.ALTER_CONFIGS,
+          resource.resourceType,
+          resource.resourceName,
+        );
         if (resource.resourceType === ResourceType.TOPIC) {
           const topic = services.metadata.topic(resource.resourceName);
           if (!topic)

@@ -1,8 +1,15 @@
 import { ListGroups } from '../../protocol/messages/list-groups.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedCluster, authorizedGroup } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
-export const listGroupsHandler = defineHandler(ListGroups, (request, { services }) => ({
-  throttleTimeMs: 0,
-  errorCode: 0,
-  groups: services.groups.listGroups(request.statesFilter),
-}));
+/** ListGroups: every group with DESCRIBE on the cluster, else those the principal may DESCRIBE. */
+export const listGroupsHandler = defineHandler(ListGroups, (request, context) => {
+  const groups = context.services.groups.listGroups(request.statesFilter);
+  const all = authorizedCluster(context, AclOperation.DESCRIBE);
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    groups: all ? groups : groups.filter((g) => authorizedGroup(context, AclOperation.DESCRIBE, g.groupId)),
+  };
+});

@@ -1,5 +1,7 @@
 import { ERROR_CODES, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import { ListOffsets } from '../../protocol/messages/list-offsets.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedTopic } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
 /** ListOffsets' special timestamps. */
@@ -11,12 +13,16 @@ const MAX_TIMESTAMP = -3;
  * ListOffsets: the earliest offset, the latest (high watermark), the first offset at or after a
  * timestamp, or the record with the largest timestamp.
  */
-export const listOffsetsHandler = defineHandler(ListOffsets, (request, { services }) => ({
+export const listOffsetsHandler = defineHandler(ListOffsets, (request, context) => ({
   throttleTimeMs: 0,
   topics: request.topics.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((p) => {
+      const { services } = context;
       try {
+        // As Kafka: DESCRIBE on the topic.
+        if (!authorizedTopic(context, AclOperation.DESCRIBE, t.name))
+          throw new KafkaError('TOPIC_AUTHORIZATION_FAILED');
         const partition = services.replicaManager.leaderPartition(t.name, p.partitionIndex);
         partition.validateLeaderEpoch(p.currentLeaderEpoch);
         const log = partition.log;

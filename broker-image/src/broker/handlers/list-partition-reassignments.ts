@@ -1,11 +1,23 @@
 import { ERROR_CODES } from '../../protocol/errors.js';
 import { ListPartitionReassignments } from '../../protocol/messages/list-partition-reassignments.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedCluster } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
 /** ListPartitionReassignments: partitions with replicas being added or removed (all, or those asked for). */
 export const listPartitionReassignmentsHandler = defineHandler(
   ListPartitionReassignments,
-  (request, { services }) => {
+  (request, context) => {
+    const { services } = context;
+    // As Kafka: DESCRIBE on the cluster.
+    if (!authorizedCluster(context, AclOperation.DESCRIBE)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ERROR_CODES.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: 'Cluster authorization failed.',
+        topics: [],
+      };
+    }
     const wanted =
       request.topics === null
         ? null

@@ -2,6 +2,12 @@ import { topicNameProblem, type TopicMetadata } from '../../cluster/metadata.js'
 import { ERROR_CODES, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import { Metadata } from '../../protocol/messages/metadata.js';
 import type { ResponseOf } from '../../protocol/schema/api.js';
+import { AclOperation, ResourceType } from '../../security/acl.js';
+import {
+  authorizedCluster,
+  authorizedOperations,
+  authorizedTopic,
+} from '../../security/request-authorization.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { ALL_TOPIC_OPERATIONS } from './authorized-operations.js';
 
@@ -11,6 +17,7 @@ function describeTopic(
   topic: TopicMetadata,
   includeOperations: boolean,
   aliveBrokers: ReadonlySet<number>,
+  context: RequestContext,
 ): TopicResponse {
   return {
     errorCode: ERROR_CODES.NONE,
@@ -27,7 +34,9 @@ function describeTopic(
       isrNodes: [...p.isr],
       offlineReplicas: p.replicas.filter((id) => !aliveBrokers.has(id)),
     })),
-    topicAuthorizedOperations: includeOperations ? ALL_TOPIC_OPERATIONS : -0x80000000,
+    topicAuthorizedOperations: includeOperations
+      ? authorizedOperations(context, ResourceType.TOPIC, topic.name, ALL_TOPIC_OPERATIONS)
+      : -0x80000000,
   };
 }
 
@@ -45,6 +54,10 @@ function topicError(name: string, error: unknown): TopicResponse {
  * Metadata: brokers (endpoints of the listener the request came in on), the controller, and the
  * requested topics — creating unknown ones when both the client and `auto.create.topics.enable`
  * allow it.
+ *
+ * As Kafka: only topics the principal may DESCRIBE are listed; one asked for by name without
+ * DESCRIBE is TOPIC_AUTHORIZATION_FAILED (by id, UNKNOWN_TOPIC_ID, so ids reveal nothing), and
+ * auto-creating needs CREATE on the cluster or the topic (else TOPIC_AUTHORIZATION_FAILED).
  */
 export const metadataHandler = defineHandler(Metadata, async (request, context: RequestContext) => {
   const { services, apiVersion } = context;
@@ -54,9 +67,12 @@ export const metadataHandler = defineHandler(Metadata, async (request, context: 
   const includeOperations = request.includeTopicAuthorizedOperations;
   const allTopics = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
 
+  const describable = (name: string): boolean => authorizedTopic(context, AclOperation.DESCRIBE, name);
+  const describe = (topic: TopicMetadata): TopicResponse =>
+    describeTopic(topic, includeOperations, alive, context);
   const topics: TopicResponse[] = [];
   if (allTopics) {
-    for (const topic of store.topics()) topics.push(describeTopic(topic, includeOperations, alive));
+    for (const topic of store.topics()) if (describable(topic.name)) topics.push(describe(topic));
   } else {
     const autoCreate =
       services.config.autoCreateTopicsEnable && (apiVersion < 4 || request.allowAutoTopicCreation);
@@ -65,15 +81,19 @@ export const metadataHandler = defineHandler(Metadata, async (request, context: 
       if (name === null) {
         const byId = store.topics().find((t) => t.topicId.equals(requested.topicId));
         topics.push(
-          byId
-            ? describeTopic(byId, includeOperations, alive)
+          byId && describable(byId.name)
+            ? describe(byId)
             : { ...topicError('', new KafkaError('UNKNOWN_TOPIC_ID')), name: null },
         );
         continue;
       }
+      if (!describable(name)) {
+        topics.push(topicError(name, new KafkaError('TOPIC_AUTHORIZATION_FAILED')));
+        continue;
+      }
       const existing = store.topic(name);
       if (existing) {
-        topics.push(describeTopic(existing, includeOperations, alive));
+        topics.push(describe(existing));
         continue;
       }
       const problem = topicNameProblem(name);
@@ -85,6 +105,13 @@ export const metadataHandler = defineHandler(Metadata, async (request, context: 
         topics.push(topicError(name, new KafkaError('UNKNOWN_TOPIC_OR_PARTITION')));
         continue;
       }
+      if (
+        !authorizedCluster(context, AclOperation.CREATE) &&
+        !authorizedTopic(context, AclOperation.CREATE, name)
+      ) {
+        topics.push(topicError(name, new KafkaError('TOPIC_AUTHORIZATION_FAILED')));
+        continue;
+      }
       try {
         const created = await services.topicAdmin.createTopic({
           name,
@@ -94,13 +121,11 @@ export const metadataHandler = defineHandler(Metadata, async (request, context: 
           configs: new Map(),
           validateOnly: false,
         });
-        topics.push(describeTopic(created.topic!, includeOperations, alive));
+        topics.push(describe(created.topic!));
         services.logger.info({ topic: name, client: context.header.clientId }, 'auto-created topic');
       } catch (error) {
         const existingNow = store.topic(name);
-        topics.push(
-          existingNow ? describeTopic(existingNow, includeOperations, alive) : topicError(name, error),
-        );
+        topics.push(existingNow ? describe(existingNow) : topicError(name, error));
       }
     }
   }

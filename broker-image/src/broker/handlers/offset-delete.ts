@@ -1,11 +1,23 @@
+import { ERROR_CODES } from '../../protocol/errors.js';
 import { OffsetDelete } from '../../protocol/messages/offset-delete.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedGroup, authorizedTopic } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
-export const offsetDeleteHandler = defineHandler(OffsetDelete, async (request, { services }) => {
-  const partitions = request.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })),
+/**
+ * OffsetDelete. As Kafka: DELETE on the group (else GROUP_AUTHORIZATION_FAILED) and READ on each
+ * topic (else its partitions are TOPIC_AUTHORIZATION_FAILED).
+ */
+export const offsetDeleteHandler = defineHandler(OffsetDelete, async (request, context) => {
+  if (!authorizedGroup(context, AclOperation.DELETE, request.groupId))
+    return { errorCode: ERROR_CODES.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
+  const readable = new Map(
+    request.topics.map((t) => [t.name, authorizedTopic(context, AclOperation.READ, t.name)]),
   );
-  const result = await services.groups.deleteOffsets(request.groupId, partitions);
+  const partitions = request.topics
+    .filter((t) => readable.get(t.name))
+    .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
+  const result = await context.services.groups.deleteOffsets(request.groupId, partitions);
   let i = 0;
   return {
     errorCode: result.errorCode,
@@ -14,7 +26,9 @@ export const offsetDeleteHandler = defineHandler(OffsetDelete, async (request, {
       name: t.name,
       partitions: t.partitions.map((p) => ({
         partitionIndex: p.partitionIndex,
-        errorCode: result.partitionErrors[i++] ?? 0,
+        errorCode: readable.get(t.name)
+          ? (result.partitionErrors[i++] ?? 0)
+          : ERROR_CODES.TOPIC_AUTHORIZATION_FAILED,
       })),
     })),
   };

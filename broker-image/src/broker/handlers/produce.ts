@@ -8,7 +8,9 @@ import {
   MAGIC_OFFSET,
   batchesOf,
 } from '../../protocol/records/record-batch.js';
-import { defineHandler, type BrokerServices } from '../api-handler.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedTopic, authorizedTransactionalId } from '../../security/request-authorization.js';
+import { defineHandler, type RequestContext } from '../api-handler.js';
 import type { ProduceEntry, ProducePartitionResult } from '../replica-manager.js';
 
 /** Kafka 4 removed Produce v0-2 (message formats v0/v1); we advertise them for old clients' checks. */
@@ -71,13 +73,21 @@ function refusal(
   entry: ProduceEntry,
   apiVersion: number,
   transactionalId: string | null,
-  services: BrokerServices,
+  context: RequestContext,
 ): ProducePartitionResult | undefined {
+  const { services } = context;
   if (apiVersion < FIRST_SERVED_VERSION) {
     return refused(
       'UNSUPPORTED_VERSION',
       'Produce versions below 3 (message format v0/v1) are not supported',
     );
+  }
+  // As Kafka: WRITE on the transactional id (for the whole request) and on each topic come first.
+  if (transactionalId !== null && !authorizedTransactionalId(context, AclOperation.WRITE, transactionalId)) {
+    return refused('TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'Transactional Id authorization failed.');
+  }
+  if (!authorizedTopic(context, AclOperation.WRITE, entry.topic)) {
+    return refused('TOPIC_AUTHORIZATION_FAILED', `Not authorized to access topics: [${entry.topic}]`);
   }
   const invalidRecords = recordsRefusal(entry.records, apiVersion);
   if (invalidRecords) return invalidRecords;
@@ -100,7 +110,7 @@ export const produceHandler = defineHandler(Produce, async (request, context) =>
   const entries = request.topicData.flatMap((t) =>
     t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records })),
   );
-  const refusals = entries.map((e) => refusal(e, apiVersion, request.transactionalId, services));
+  const refusals = entries.map((e) => refusal(e, apiVersion, request.transactionalId, context));
   const accepted = entries.filter((_, i) => !refusals[i]);
   const appended = await services.replicaManager.appendRecords(
     request.acks,
