@@ -1,44 +1,15 @@
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../../broker-image/src/protocol/errors.js';
-import {
-  GroupCoordinator,
-  type JoinRequest,
-  type OffsetsTopicLog,
-} from '../../../broker-image/src/groups/group-coordinator.js';
+import { GroupCoordinator, type JoinRequest } from '../../../broker-image/src/groups/group-coordinator.js';
 import { offsetsPartitionFor, javaStringHashCode } from '../../../broker-image/src/groups/coordinator-key.js';
-
-/** `__consumer_offsets` as an in-memory list per partition, so the coordinator's writes can be read back. */
-class MemoryOffsetsLog implements OffsetsTopicLog {
-  readonly partitions = new Map<number, { key: Buffer; value: Buffer | null }[]>();
-
-  async append(partition: number, records: readonly { key: Buffer; value: Buffer | null }[]): Promise<void> {
-    const list = this.partitions.get(partition) ?? [];
-    list.push(...records);
-    this.partitions.set(partition, list);
-  }
-
-  *read(partition: number): Generator<{ key: Buffer | null; value: Buffer | null }> {
-    yield* this.partitions.get(partition) ?? [];
-  }
-}
-
-const config = {
-  offsetsTopicNumPartitions: 4,
-  groupMinSessionTimeoutMs: 10,
-  groupMaxSessionTimeoutMs: 60_000,
-  groupInitialRebalanceDelayMs: 0,
-  groupMaxSize: 10,
-  offsetMetadataMaxBytes: 16,
-  offsetsRetentionMinutes: 1,
-};
+import { MemoryOffsetsLog, config, joinRequest, silentLogger } from './group-fixtures.js';
 
 let now = 1_000_000;
 const clock = { now: () => now };
 const coordinators: GroupCoordinator[] = [];
 
 function coordinator(log = new MemoryOffsetsLog()): { groups: GroupCoordinator; log: MemoryOffsetsLog } {
-  const groups = new GroupCoordinator(config, log, clock, pino({ level: 'silent' }));
+  const groups = new GroupCoordinator(config, log, clock, silentLogger);
   for (let p = 0; p < config.offsetsTopicNumPartitions; p++) groups.loadPartition(p);
   coordinators.push(groups);
   return { groups, log };
@@ -47,33 +18,8 @@ afterEach(() => {
   for (const c of coordinators.splice(0)) c.shutdown();
 });
 
-const subscription = (topics: string[]): Buffer => {
-  const parts = [Buffer.from([0, 0]), Buffer.alloc(4)];
-  parts[1]!.writeInt32BE(topics.length);
-  for (const t of topics) {
-    const len = Buffer.alloc(2);
-    len.writeInt16BE(Buffer.byteLength(t));
-    parts.push(len, Buffer.from(t));
-  }
-  parts.push(Buffer.alloc(4, 0xff)); // null user data
-  return Buffer.concat(parts);
-};
-
-function join(overrides: Partial<JoinRequest> = {}): JoinRequest {
-  return {
-    groupId: 'g',
-    sessionTimeoutMs: 30_000,
-    rebalanceTimeoutMs: 30_000,
-    memberId: '',
-    groupInstanceId: null,
-    protocolType: 'consumer',
-    protocols: [{ name: 'range', metadata: subscription(['t']) }],
-    clientId: 'client',
-    clientHost: '/127.0.0.1',
-    requireKnownMemberId: true,
-    ...overrides,
-  };
-}
+const join = (overrides: Partial<JoinRequest> = {}): JoinRequest =>
+  joinRequest({ requireKnownMemberId: true, ...overrides });
 
 const exists = () => true;
 
@@ -333,9 +279,58 @@ describe('GroupCoordinator', () => {
     expect(groups.fetchOffsets('g', null).map((o) => o.topic)).toEqual(['t']);
   });
 
+  it('answers requests parked in a partition it gives up with NOT_COORDINATOR, and reloads the group from what it wrote', async () => {
+    const { groups } = coordinator();
+    const { memberId, generationId } = await stableMember(groups);
+    const parked = groups.joinGroup(join({ requireKnownMemberId: false }));
+    expect(groups.describeGroup('g').groupState).toBe('PreparingRebalance');
+    const partition = groups.partitionFor('g');
+    groups.unloadPartition(partition);
+    expect(groups.isOwned(partition)).toBe(false);
+    expect((await parked).errorCode).toBe(ERROR_CODES.NOT_COORDINATOR);
+    expect(groups.describeGroup('g').errorCode).toBe(ERROR_CODES.NOT_COORDINATOR);
+    expect(groups.listGroups([])).toEqual([]);
+    groups.loadPartition(partition);
+    expect(groups.describeGroup('g')).toMatchObject({ groupState: 'Stable', members: [{ memberId }] });
+    expect(groups.heartbeat('g', generationId, memberId, null)).toBe(ERROR_CODES.NONE);
+  });
+
+  it('keeps its groups when told to load a partition it already owns', async () => {
+    const { groups } = coordinator();
+    const { memberId, generationId } = await stableMember(groups);
+    const parked = groups.joinGroup(join({ requireKnownMemberId: false }));
+    groups.loadPartition(groups.partitionFor('g'));
+    expect(groups.describeGroup('g').groupState).toBe('PreparingRebalance');
+    await groups.joinGroup(join({ memberId }));
+    expect((await parked).generationId).toBe(generationId + 1);
+  });
+
+  it('lists the groups it coordinates, filtered by state', async () => {
+    const { groups } = coordinator();
+    await stableMember(groups);
+    await groups.commitOffsets(
+      'standalone',
+      -1,
+      '',
+      null,
+      [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: '' }],
+      exists,
+    );
+    expect(
+      groups
+        .listGroups([])
+        .map((g) => g.groupId)
+        .sort(),
+    ).toEqual(['g', 'standalone']);
+    expect(groups.listGroups(['stable'])).toEqual([
+      { groupId: 'g', protocolType: 'consumer', groupState: 'Stable' },
+    ]);
+    expect(groups.listGroups(['Empty']).map((g) => g.groupId)).toEqual(['standalone']);
+  });
+
   it('answers NOT_COORDINATOR for groups of partitions it does not own', async () => {
     const log = new MemoryOffsetsLog();
-    const groups = new GroupCoordinator(config, log, clock, pino({ level: 'silent' }));
+    const groups = new GroupCoordinator(config, log, clock, silentLogger);
     coordinators.push(groups);
     expect((await groups.joinGroup(join())).errorCode).toBe(ERROR_CODES.NOT_COORDINATOR);
   });
