@@ -1,15 +1,17 @@
+import { z } from 'zod';
+import { configurationProblems } from '../../control-plane/src/clusters/broker-configuration.js';
 import {
-  AutoExpansionInput,
-  BrokerConfigurationInput,
-  CreateClusterInput,
-  StorageInput,
-} from '../../control-plane/src/api/schemas.js';
-import type { z } from 'zod';
+  AUTO_EXPANSION_LIMITS,
+  BROKERS_PER_ZONE,
+  VOLUME_SIZE_GIB,
+  type IntegerRange,
+} from '../../control-plane/src/clusters/cluster-inputs.js';
 import type { AutoExpansion } from '../../control-plane/src/clusters/cluster-model.js';
 
 /**
- * The stack's cluster settings, checked by the control plane API's own rules (the zod schemas a
- * `POST /v1/clusters` is validated with), so the stack's cluster is one the API would accept.
+ * The stack's cluster settings, checked against the limits of the control plane's cluster inputs
+ * (the ones a `POST /v1/clusters` is validated with), so the stack's cluster is one the API would
+ * accept.
  */
 export interface ClusterSettingsInput {
   readonly clusterId?: string;
@@ -54,51 +56,53 @@ export function clusterSettings(input: ClusterSettingsInput = {}): ClusterSettin
     );
   }
   const brokersPerZone = parse(
-    CreateClusterInput.shape.brokersPerZone,
+    BROKERS_PER_ZONE,
     input.brokersPerZone ?? CLUSTER_DEFAULTS.brokersPerZone,
     'brokersPerZone',
   );
   const volumeSizeGiB = parse(
-    StorageInput.shape.volumeSizeGiB,
+    VOLUME_SIZE_GIB,
     input.volumeSizeGiB ?? CLUSTER_DEFAULTS.volumeSizeGiB,
     'volumeSizeGiB',
   );
-  const autoExpansion = parse(AutoExpansionInput, {
-    targetUtilizationPercent: input.targetUtilizationPercent ?? CLUSTER_DEFAULTS.targetUtilizationPercent,
-    maxVolumeSizeGiB: input.maxVolumeSizeGiB ?? CLUSTER_DEFAULTS.maxVolumeSizeGiB,
-    cooldown: input.expansionCooldownSeconds ?? CLUSTER_DEFAULTS.expansionCooldownSeconds,
-  });
+  const autoExpansion: AutoExpansion = {
+    enabled: true,
+    targetUtilizationPercent: parse(
+      AUTO_EXPANSION_LIMITS.targetUtilizationPercent,
+      input.targetUtilizationPercent ?? CLUSTER_DEFAULTS.targetUtilizationPercent,
+      'targetUtilizationPercent',
+    ),
+    maxVolumeSizeGiB: parse(
+      AUTO_EXPANSION_LIMITS.maxVolumeSizeGiB,
+      input.maxVolumeSizeGiB ?? CLUSTER_DEFAULTS.maxVolumeSizeGiB,
+      'maxVolumeSizeGiB',
+    ),
+    cooldownSeconds: parse(
+      AUTO_EXPANSION_LIMITS.cooldownSeconds,
+      input.expansionCooldownSeconds ?? CLUSTER_DEFAULTS.expansionCooldownSeconds,
+      'expansionCooldownSeconds',
+    ),
+  };
   if (autoExpansion.maxVolumeSizeGiB < volumeSizeGiB) {
     throw new ClusterSettingsError(
       `maxVolumeSizeGiB: ${autoExpansion.maxVolumeSizeGiB} is below volumeSizeGiB (${volumeSizeGiB})`,
     );
   }
-  const configuration = parse(
-    BrokerConfigurationInput,
-    input.brokerConfiguration ?? {},
-    'brokerConfiguration',
-  );
+  const configuration = input.brokerConfiguration ?? {};
+  const [problem] = configurationProblems(configuration);
+  if (problem) throw new ClusterSettingsError(`brokerConfiguration.${problem.setting}: ${problem.problem}`);
   return {
     clusterId,
     brokersPerZone,
     volumeSizeGiB,
-    autoExpansion: {
-      enabled: autoExpansion.enabled,
-      targetUtilizationPercent: autoExpansion.targetUtilizationPercent,
-      maxVolumeSizeGiB: autoExpansion.maxVolumeSizeGiB,
-      cooldownSeconds: autoExpansion.cooldown,
-    },
+    autoExpansion,
     brokerConfiguration: Object.fromEntries(Object.entries(configuration).map(([k, v]) => [k, String(v)])),
   };
 }
 
-/** The API's names for the settings the stack names otherwise. */
-const INPUT_NAMES: Record<string, string> = { cooldown: 'expansionCooldownSeconds' };
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, field?: string): T {
-  const result = schema.safeParse(value);
+/** A whole number within the range, or the error naming the setting with zod's message. */
+function parse(range: IntegerRange, value: number, field: string): number {
+  const result = z.number().int().min(range.min).max(range.max).safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path = [...(field ? [field] : []), ...issue.path.map((p) => INPUT_NAMES[String(p)] ?? String(p))];
-  throw new ClusterSettingsError(`${path.join('.')}: ${issue.message}`);
+  throw new ClusterSettingsError(`${field}: ${result.error.issues[0]!.message}`);
 }

@@ -58,11 +58,9 @@ export function clustersRouter(service: ClusterService, repository: ClusterRepos
   });
 
   router.put('/:id/broker-count', async (req, res) => {
-    const input = body(UpdateBrokerCountInput, req);
     const { cluster, operation } = await service.updateBrokerCount(
       req.params.id,
-      input.currentVersion,
-      input.targetBrokerCount,
+      body(UpdateBrokerCountInput, req),
     );
     res.status(202).json({ cluster: clusterView(cluster), operation: operationView(operation) });
   });

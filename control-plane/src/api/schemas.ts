@@ -1,39 +1,66 @@
 import { z } from 'zod';
-import { CLUSTER_STATES } from '../clusters/cluster-model.js';
-import { BROKER_CONFIGURATION } from '../clusters/broker-configuration.js';
+import { CLUSTER_STATES, type AutoExpansion } from '../clusters/cluster-model.js';
+import { configurationProblems } from '../clusters/broker-configuration.js';
+import {
+  AUTO_EXPANSION_DEFAULTS,
+  AUTO_EXPANSION_LIMITS,
+  BROKER_COUNT,
+  BROKERS_PER_ZONE,
+  CLUSTER_NAME,
+  DEFAULT_NODE_TYPE,
+  FIRST_BROKER_ID,
+  TAG_KEY_LENGTH,
+  TAG_VALUE_LENGTH,
+  VOLUME_SIZE_GIB,
+  ZONE_COUNT,
+  ZONE_NAME,
+  type BrokerCountUpdate,
+  type ClusterCreation,
+  type IntegerRange,
+  type StorageUpdate,
+} from '../clusters/cluster-inputs.js';
 
 /**
  * The API's request and response shapes. Each zod schema gives the TypeScript type, validates the
- * request, and becomes the schema in /openapi.json — one definition for all three.
+ * request, and becomes the schema in /openapi.json — one definition for all three. A request
+ * body's schema parses it into the cluster use cases' input (clusters/cluster-inputs.ts), with
+ * that module's limits and defaults.
  */
 
-const zoneName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a zone name of lowercase letters, digits and dashes');
+const integerIn = ({ min, max }: IntegerRange) => z.number().int().min(min).max(max);
 
+const zoneName = z.string().regex(ZONE_NAME.pattern, ZONE_NAME.rule);
+
+/** The API names the cooldown `cooldown`; the cluster's auto-expansion names it `cooldownSeconds`. */
 export const AutoExpansionInput = z
   .object({
-    enabled: z.boolean().default(true),
-    targetUtilizationPercent: z.number().int().min(10).max(80).default(60),
-    maxVolumeSizeGiB: z.number().int().min(1).max(16384).default(1000),
-    cooldown: z
-      .number()
-      .int()
-      .min(0)
-      .max(6 * 3600)
-      .default(60)
+    enabled: z.boolean().default(AUTO_EXPANSION_DEFAULTS.enabled),
+    targetUtilizationPercent: integerIn(AUTO_EXPANSION_LIMITS.targetUtilizationPercent).default(
+      AUTO_EXPANSION_DEFAULTS.targetUtilizationPercent,
+    ),
+    maxVolumeSizeGiB: integerIn(AUTO_EXPANSION_LIMITS.maxVolumeSizeGiB).default(
+      AUTO_EXPANSION_DEFAULTS.maxVolumeSizeGiB,
+    ),
+    cooldown: integerIn(AUTO_EXPANSION_LIMITS.cooldownSeconds)
+      .default(AUTO_EXPANSION_DEFAULTS.cooldownSeconds)
       .describe('seconds between two expansions of one volume (MSK: 6 hours)'),
   })
-  .strict();
+  .strict()
+  .transform((input): AutoExpansion => ({
+    enabled: input.enabled,
+    targetUtilizationPercent: input.targetUtilizationPercent,
+    maxVolumeSizeGiB: input.maxVolumeSizeGiB,
+    cooldownSeconds: input.cooldown,
+  }));
 
 export const StorageInput = z
   .object({
-    volumeSizeGiB: z.number().int().min(1).max(16384),
-    autoExpansion: AutoExpansionInput.default({
-      enabled: true,
-      targetUtilizationPercent: 60,
-      maxVolumeSizeGiB: 1000,
-      cooldown: 60,
+    volumeSizeGiB: integerIn(VOLUME_SIZE_GIB),
+    autoExpansion: AutoExpansionInput.prefault({
+      enabled: AUTO_EXPANSION_DEFAULTS.enabled,
+      targetUtilizationPercent: AUTO_EXPANSION_DEFAULTS.targetUtilizationPercent,
+      maxVolumeSizeGiB: AUTO_EXPANSION_DEFAULTS.maxVolumeSizeGiB,
+      cooldown: AUTO_EXPANSION_DEFAULTS.cooldownSeconds,
     }),
   })
   .strict();
@@ -42,58 +69,43 @@ export const BrokerConfigurationInput = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
   .default({})
   .superRefine((configuration, ctx) => {
-    for (const [name, value] of Object.entries(configuration)) {
-      const rule = BROKER_CONFIGURATION[name];
-      if (!rule) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: `${name} is not a broker setting a cluster may change`,
-        });
-        continue;
-      }
-      const problem = rule(String(value));
-      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    for (const { setting, problem } of configurationProblems(configuration)) {
+      ctx.addIssue({ code: 'custom', path: [setting], message: problem });
     }
   });
 
 export const CreateClusterInput = z
   .object({
-    name: z
-      .string()
-      .regex(
-        /^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/,
-        'must be 1-64 letters, digits and dashes, starting with a letter or digit',
-      ),
+    name: z.string().regex(CLUSTER_NAME.pattern, CLUSTER_NAME.rule),
     zones: z
       .array(zoneName)
-      .min(2)
-      .max(3)
+      .min(ZONE_COUNT.min)
+      .max(ZONE_COUNT.max)
       .refine((zones) => new Set(zones).size === zones.length, 'must name distinct zones'),
-    brokersPerZone: z.number().int().min(1).max(15),
-    nodeType: z.string().min(1).default('local.small'),
+    brokersPerZone: integerIn(BROKERS_PER_ZONE),
+    nodeType: z.string().min(1).default(DEFAULT_NODE_TYPE),
     storage: StorageInput,
     configuration: BrokerConfigurationInput,
-    tags: z.record(z.string().max(128), z.string().max(256)).default({}),
+    tags: z.record(z.string().max(TAG_KEY_LENGTH), z.string().max(TAG_VALUE_LENGTH)).default({}),
   })
-  .strict();
+  .strict() satisfies z.ZodType<ClusterCreation>;
 
 export const UpdateBrokerCountInput = z
   .object({
     currentVersion: z.string().min(1),
-    targetBrokerCount: z.number().int().min(1).max(45),
+    targetBrokerCount: integerIn(BROKER_COUNT),
   })
-  .strict();
+  .strict() satisfies z.ZodType<BrokerCountUpdate>;
 
 export const UpdateStorageInput = z
   .object({
     currentVersion: z.string().min(1),
-    volumeSizeGiB: z.number().int().min(1).max(16384),
+    volumeSizeGiB: integerIn(VOLUME_SIZE_GIB),
     autoExpansion: AutoExpansionInput.optional(),
   })
-  .strict();
+  .strict() satisfies z.ZodType<StorageUpdate>;
 
-export const RebootBrokerInput = z.object({ brokerId: z.number().int().min(1) }).strict();
+export const RebootBrokerInput = z.object({ brokerId: z.number().int().min(FIRST_BROKER_ID) }).strict();
 
 export const ListClustersQuery = z
   .object({

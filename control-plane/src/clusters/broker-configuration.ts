@@ -59,6 +59,22 @@ export const BROKER_CONFIGURATION: Record<string, Rule> = {
   'producer.id.expiration.ms': integer(1),
 };
 
+/** Broker settings as a request gives them, each to be checked by its rule. */
+export type BrokerConfigurationValues = Readonly<Record<string, string | number | boolean>>;
+
+/** What is wrong with a configuration: each setting a cluster may not change, or whose value breaks its rule. */
+export function configurationProblems(
+  configuration: BrokerConfigurationValues,
+): { readonly setting: string; readonly problem: string }[] {
+  const problems: { setting: string; problem: string }[] = [];
+  for (const [setting, value] of Object.entries(configuration)) {
+    const rule = BROKER_CONFIGURATION[setting];
+    const problem = rule ? rule(String(value)) : `${setting} is not a broker setting a cluster may change`;
+    if (problem) problems.push({ setting, problem });
+  }
+  return problems;
+}
+
 /**
  * A managed cluster's replication defaults, as MSK's: three replicas on three zones, two on two
  * (never more than the brokers); two in sync required where there are three replicas, else one.
@@ -66,7 +82,7 @@ export const BROKER_CONFIGURATION: Record<string, Rule> = {
 export function replicationDefaults(
   zoneCount: number,
   brokers: number,
-  configuration: Readonly<Record<string, string | number | boolean>>,
+  configuration: BrokerConfigurationValues,
 ): { replicationFactor: number; minInSyncReplicas: number } {
   const configured = configuration['default.replication.factor'];
   const replicationFactor =

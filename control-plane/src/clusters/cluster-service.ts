@@ -1,5 +1,3 @@
-import type { z } from 'zod';
-import type { AutoExpansionInput, CreateClusterInput, UpdateStorageInput } from '../api/schemas.js';
 import { ClusterAdmin } from '../kafka/cluster-admin.js';
 import { PLANS } from '../operations/operation-plans.js';
 import { bootstrapServers } from '../operations/steps.js';
@@ -7,7 +5,6 @@ import type { NodeProvider } from '../providers/provider.js';
 import {
   brokerCount,
   requireChangeable,
-  type AutoExpansion,
   type Cluster,
   type ClusterNode,
   type ClusterVolume,
@@ -15,6 +12,7 @@ import {
 } from './cluster-model.js';
 import { replicationDefaults } from './broker-configuration.js';
 import { ClusterError, conflict, invalid, notFound } from './cluster-error.js';
+import type { BrokerCountUpdate, ClusterCreation, StorageUpdate } from './cluster-inputs.js';
 import type { ClusterRepository } from './cluster-repository.js';
 
 export interface ClusterDetails {
@@ -22,15 +20,6 @@ export interface ClusterDetails {
   readonly nodes: readonly ClusterNode[];
   readonly volumes: readonly (ClusterVolume & { usedBytes: number | null; capacityBytes: number | null })[];
   readonly activeOperation: Operation | undefined;
-}
-
-function autoExpansionOf(input: z.infer<typeof AutoExpansionInput>): AutoExpansion {
-  return {
-    enabled: input.enabled,
-    targetUtilizationPercent: input.targetUtilizationPercent,
-    maxVolumeSizeGiB: input.maxVolumeSizeGiB,
-    cooldownSeconds: input.cooldown,
-  };
 }
 
 /**
@@ -45,9 +34,7 @@ export class ClusterService {
     private readonly wakeWorker: () => void,
   ) {}
 
-  async create(
-    input: z.infer<typeof CreateClusterInput>,
-  ): Promise<{ cluster: Cluster; operation: Operation }> {
+  async create(input: ClusterCreation): Promise<{ cluster: Cluster; operation: Operation }> {
     const nodeTypeProblem = this.provider.checkNodeType(input.nodeType);
     if (nodeTypeProblem) throw invalid('nodeType', nodeTypeProblem);
     const zonesProblem = this.provider.checkZones(input.zones);
@@ -84,7 +71,7 @@ export class ClusterService {
         brokersPerZone: input.brokersPerZone,
         nodeType: input.nodeType,
         volumeSizeGiB: storage.volumeSizeGiB,
-        autoExpansion: autoExpansionOf(storage.autoExpansion),
+        autoExpansion: storage.autoExpansion,
         configuration: Object.fromEntries(
           Object.entries(input.configuration).map(([k, v]) => [k, String(v)]),
         ),
@@ -133,8 +120,7 @@ export class ClusterService {
    */
   async updateBrokerCount(
     id: string,
-    currentVersion: string,
-    target: number,
+    { currentVersion, targetBrokerCount: target }: BrokerCountUpdate,
   ): Promise<{ cluster: Cluster; operation: Operation }> {
     const cluster = await this.get(id);
     requireChangeable(cluster, currentVersion);
@@ -188,10 +174,7 @@ export class ClusterService {
     return started;
   }
 
-  async updateStorage(
-    id: string,
-    input: z.infer<typeof UpdateStorageInput>,
-  ): Promise<{ cluster: Cluster; operation: Operation }> {
+  async updateStorage(id: string, input: StorageUpdate): Promise<{ cluster: Cluster; operation: Operation }> {
     const cluster = await this.get(id);
     requireChangeable(cluster, input.currentVersion);
     if (input.volumeSizeGiB < cluster.volumeSizeGiB) {
@@ -200,7 +183,7 @@ export class ClusterService {
         `volumes only grow: it must be at least the current ${cluster.volumeSizeGiB} GiB`,
       );
     }
-    const autoExpansion = input.autoExpansion ? autoExpansionOf(input.autoExpansion) : cluster.autoExpansion;
+    const autoExpansion = input.autoExpansion ?? cluster.autoExpansion;
     if (autoExpansion.maxVolumeSizeGiB < input.volumeSizeGiB) {
       throw invalid('autoExpansion.maxVolumeSizeGiB', 'must be at least volumeSizeGiB');
     }
