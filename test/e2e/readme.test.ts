@@ -18,14 +18,22 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The README's examples, run as written against a fresh broker or control plane (their addresses swapped in). */
-const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+/**
+ * The examples of the README and the docs, run as written against a fresh broker or control plane
+ * (their addresses swapped in), and the docs' table of served APIs checked against the broker.
+ */
+const doc = (path: string): string =>
+  readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8');
+const README = doc('README.md');
+const OPERATIONS = doc('docs/operations.md');
+const ARCHITECTURE = doc('docs/architecture.md');
 const CONFIG = fileURLToPath(new URL('../../config/server.properties', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/kafkajs-quickstart.mjs', import.meta.url));
 
-function codeBlockAfter(heading: string): string {
-  const section = README.slice(README.indexOf(heading));
-  const match = /```sh\n([\s\S]*?)```/.exec(section);
+function codeBlockAfter(heading: string, text = README): string {
+  const at = text.indexOf(`${heading}\n`);
+  if (at < 0) throw new Error(`no heading ${heading}`);
+  const match = /```sh\n([\s\S]*?)```/.exec(text.slice(at));
   if (!match) throw new Error(`no sh block after ${heading}`);
   return match[1]!;
 }
@@ -45,7 +53,7 @@ beforeAll(async () => {
 });
 afterAll(async () => broker?.destroy());
 
-describe('README', () => {
+describe('README and docs', () => {
   it('runs the kcat session as written', async () => {
     const commands = codeBlockAfter('### Try it with kcat').trim().split('\n');
     const outputs: string[] = [];
@@ -125,8 +133,8 @@ describe('README', () => {
     }
   });
 
-  it('runs the local cluster session as written', async () => {
-    const commands = codeBlockAfter('## A replicated cluster').trim().split('\n');
+  it('runs the local cluster session in docs/operations.md as written', async () => {
+    const commands = codeBlockAfter('## A cluster by hand', OPERATIONS).trim().split('\n');
     const base = await freePortBlock();
     const dir = mkdtempSync(join(tmpdir(), 'strata-readme-cluster-'));
     const env = { CLUSTER_BASE_PORT: String(base), CLUSTER_DIR: dir };
@@ -147,17 +155,17 @@ describe('README', () => {
     expect(outputs[3]).toBe('one\ntwo\n');
   });
 
-  it('lists exactly the APIs and versions the broker advertises', () => {
+  it('lists in docs/architecture.md exactly the APIs and versions the broker advertises', () => {
     const handlers = brokerHandlers();
     for (const api of advertisedApis({ handlers })) {
       const name = handlers.get(api.apiKey)!.api.name;
       const versions =
         api.minVersion === api.maxVersion ? `${api.minVersion}` : `${api.minVersion}–${api.maxVersion}`;
-      expect(README).toMatch(
+      expect(ARCHITECTURE).toMatch(
         new RegExp(`\\|\\s*${name}\\s*\\|\\s*${api.apiKey}\\s*\\|\\s*${versions}( |\\|)`),
       );
     }
-    const rows = README.split('\n').filter((l) => /^\|\s*[A-Z][A-Za-z]+\s*\|\s*\d+\s*\|\s*\d/.test(l));
+    const rows = ARCHITECTURE.split('\n').filter((l) => /^\|\s*[A-Z][A-Za-z]+\s*\|\s*\d+\s*\|\s*\d/.test(l));
     expect(rows).toHaveLength(handlers.size);
   });
 });
