@@ -11,6 +11,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { HealthMonitor } from './monitors/health-monitor.js';
 import { PeriodicTask } from './monitors/periodic-task.js';
 import { StorageMonitor } from './autoscaling/storage-monitor.js';
+import { PLANS } from './operations/operation-plans.js';
 import { OperationWorker } from './operations/operation-worker.js';
 import { Ec2Provider } from './providers/ec2/ec2-provider.js';
 import { LocalProvider } from './providers/local/local-provider.js';
@@ -53,7 +54,7 @@ export class ControlPlane {
         ? new OperationWorker(repository, provider, logger.child({ component: 'operations' }))
         : undefined;
       const wake = () => worker?.wake();
-      const service = new ClusterService(repository, provider, wake);
+      const service = new ClusterService(repository, provider, { plans: PLANS, wake });
       const metrics = new ControlPlaneMetrics(repository);
       const monitors: PeriodicTask[] = [];
       if (runOperations) {

@@ -141,6 +141,11 @@ export function brokerCount(cluster: Pick<Cluster, 'zones' | 'brokersPerZone'>):
   return cluster.zones.length * cluster.brokersPerZone;
 }
 
+/** The bootstrap servers of these brokers: each one's host:port. */
+export function bootstrapServers(brokers: readonly Pick<ClusterNode, 'host' | 'port'>[]): string[] {
+  return brokers.map((b) => `${b.host}:${b.port}`);
+}
+
 /** Broker ids 1..n, placed round-robin over the zones (broker i in zone (i-1) mod zones). */
 export function zoneOfBroker(zones: readonly string[], brokerId: number): string {
   return zones[(brokerId - 1) % zones.length]!;

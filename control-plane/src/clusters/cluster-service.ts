@@ -1,8 +1,6 @@
 import { ClusterAdmin } from '../kafka/cluster-admin.js';
-import { PLANS } from '../operations/operation-plans.js';
-import { bootstrapServers } from '../operations/steps.js';
-import type { NodeProvider } from '../providers/provider.js';
 import {
+  bootstrapServers,
   brokerCount,
   requireChangeable,
   type Cluster,
@@ -13,6 +11,7 @@ import {
 import { replicationDefaults } from './broker-configuration.js';
 import { ClusterError, conflict, invalid, notFound } from './cluster-error.js';
 import type { BrokerCountUpdate, ClusterCreation, StorageUpdate } from './cluster-inputs.js';
+import type { OperationEngine, ProviderRules } from './cluster-ports.js';
 import type { ClusterRepository } from './cluster-repository.js';
 
 export interface ClusterDetails {
@@ -30,8 +29,8 @@ export interface ClusterDetails {
 export class ClusterService {
   constructor(
     private readonly repository: ClusterRepository,
-    private readonly provider: NodeProvider,
-    private readonly wakeWorker: () => void,
+    private readonly provider: ProviderRules,
+    private readonly operations: OperationEngine,
   ) {}
 
   async create(input: ClusterCreation): Promise<{ cluster: Cluster; operation: Operation }> {
@@ -77,9 +76,14 @@ export class ClusterService {
         ),
         tags: input.tags,
       },
-      { type: 'CREATE_CLUSTER', steps: PLANS.create, sourceInfo: {}, targetInfo: { brokerCount: total } },
+      {
+        type: 'CREATE_CLUSTER',
+        steps: this.operations.plans.create,
+        sourceInfo: {},
+        targetInfo: { brokerCount: total },
+      },
     );
-    this.wakeWorker();
+    this.operations.wake();
     return created;
   }
 
@@ -158,7 +162,7 @@ export class ClusterService {
         );
       }
     }
-    const plan = target > current ? PLANS.scaleOut : PLANS.scaleIn;
+    const plan = target > current ? this.operations.plans.scaleOut : this.operations.plans.scaleIn;
     const started = await this.repository.startOperation(
       id,
       currentVersion,
@@ -170,7 +174,7 @@ export class ClusterService {
       },
       { brokersPerZone: target / zones },
     );
-    this.wakeWorker();
+    this.operations.wake();
     return started;
   }
 
@@ -195,13 +199,13 @@ export class ClusterService {
       input.currentVersion,
       {
         type: 'UPDATE_STORAGE',
-        steps: PLANS.updateStorage,
+        steps: this.operations.plans.updateStorage,
         sourceInfo: { volumeSizeGiB: cluster.volumeSizeGiB },
         targetInfo: { volumeSizeGiB: input.volumeSizeGiB },
       },
       { volumeSizeGiB: input.volumeSizeGiB, autoExpansion },
     );
-    this.wakeWorker();
+    this.operations.wake();
     return started;
   }
 
@@ -214,11 +218,11 @@ export class ClusterService {
     }
     const started = await this.repository.startOperation(id, undefined, {
       type: 'REBOOT_BROKER',
-      steps: PLANS.rebootBroker,
+      steps: this.operations.plans.rebootBroker,
       sourceInfo: {},
       targetInfo: { brokerId },
     });
-    this.wakeWorker();
+    this.operations.wake();
     return started;
   }
 
@@ -226,11 +230,11 @@ export class ClusterService {
     await this.get(id);
     const started = await this.repository.startDeletion(id, {
       type: 'DELETE_CLUSTER',
-      steps: PLANS.delete,
+      steps: this.operations.plans.delete,
       sourceInfo: {},
       targetInfo: {},
     });
-    this.wakeWorker();
+    this.operations.wake();
     return started;
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import {
   COORDINATOR_COUNT,
+  bootstrapServers,
   brokerCount,
   zoneOfBroker,
   zoneOfCoordinator,
@@ -34,10 +35,6 @@ const REBALANCE_TIMEOUT_MS = 15 * 60_000;
 function targetBrokerIds(context: StepContext): number[] {
   const target = Number(context.operation.targetInfo.brokerCount ?? brokerCount(context.cluster));
   return Array.from({ length: target }, (_, i) => i + 1);
-}
-
-export function bootstrapServers(brokers: readonly ClusterNode[]): string[] {
-  return brokers.map((b) => `${b.host}:${b.port}`);
 }
 
 function adminOf(brokers: readonly ClusterNode[]): ClusterAdmin {

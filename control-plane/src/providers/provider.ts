@@ -1,4 +1,5 @@
 import type { Cluster, ClusterNode, ClusterVolume, NodeRole } from '../clusters/cluster-model.js';
+import type { ProviderRules } from '../clusters/cluster-ports.js';
 
 /** Where a node listens: its Kafka or etcd client port, and its admin or etcd peer port. */
 export interface NodeAddress {
@@ -17,16 +18,11 @@ export interface StartedBroker {
 /**
  * Runs a cluster's nodes and volumes somewhere: as processes on this machine (`local`) or as EC2
  * instances with EBS volumes (`ec2`). Every method is safe to call again after a crash: starting a
- * node that runs already, or stopping one that is gone, is a no-op.
+ * node that runs already, or stopping one that is gone, is a no-op. Its rules (which node types,
+ * zones and broker counts it runs) are the ones the cluster use cases check a request against.
  */
-export interface NodeProvider {
+export interface NodeProvider extends ProviderRules {
   readonly name: 'local' | 'ec2';
-  /** The most brokers one cluster may have with this provider. */
-  readonly maxBrokers: number;
-  /** Why a node type cannot be used here (undefined when it can). */
-  checkNodeType(nodeType: string): string | undefined;
-  /** Why a cluster cannot have these zones here (undefined when it can). */
-  checkZones(zones: readonly string[]): string | undefined;
   /** Reserves what a new cluster needs before its nodes are recorded. */
   prepareCluster(cluster: Cluster): Promise<Cluster>;
   /** The address a node of a prepared cluster gets (reserving it, where that takes a resource). */
