@@ -2,9 +2,9 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerCluster } from '../support/broker-cluster.js';
 import { describePartitions, waitForPartitions } from '../support/cluster-metadata.js';
-import { JAVA_PROGRAMS, javaProgramsClasspath } from '../support/java-programs.js';
-import { javaCommand, KAFKA_TOOLS, runKafkaTool } from '../support/kafka-jars.js';
-import { LineProcess } from '../support/line-process.js';
+import { createInSyncTopic, startIdempotentProducer } from '../support/cluster-topics.js';
+import { javaProgramsClasspath } from '../support/java-programs.js';
+import type { LineProcess } from '../support/line-process.js';
 import { expectPartitionHoldsAcknowledged } from '../support/partition-dump.js';
 
 /**
@@ -28,34 +28,6 @@ afterAll(async () => {
   etcd?.close();
   await cluster?.destroy();
 });
-
-async function createTopic(name: string, assignment: string): Promise<void> {
-  const result = await runKafkaTool(KAFKA_TOOLS.topics, [
-    '--bootstrap-server',
-    cluster.bootstrap,
-    '--create',
-    '--topic',
-    name,
-    '--replica-assignment',
-    assignment,
-  ]);
-  if (result.code !== 0) throw new Error(result.stdout + result.stderr);
-  await waitForPartitions(
-    () => cluster.bootstrap,
-    name,
-    (p) => p[0]?.isr.length === 3,
-    'a full ISR',
-  );
-}
-
-async function startProducer(topic: string): Promise<LineProcess> {
-  const [java, args] = await javaCommand(
-    JAVA_PROGRAMS.idempotentProducer,
-    [cluster.bootstrap, topic, '-1', 'v', 'linger.ms=5', 'retry.backoff.ms=100', 'metadata.max.age.ms=1000'],
-    { classpath },
-  );
-  return new LineProcess(java, args);
-}
 
 async function acknowledgeMore(producer: LineProcess, more: number, what: string): Promise<void> {
   const acked = producer.count('ACK ');
@@ -81,8 +53,8 @@ async function expectEveryReplicaInSync(topic: string): Promise<void> {
 
 describe('replication durability', () => {
   it('does not take a restarted follower back into the ISR before it holds the high watermark, so a controlled shutdown right after its restart loses nothing', async () => {
-    await createTopic('restarted-follower', '1:3:2');
-    const producer = await startProducer('restarted-follower');
+    await createInSyncTopic(cluster, 'restarted-follower', ['--replica-assignment', '1:3:2']);
+    const producer = await startIdempotentProducer(cluster, 'restarted-follower', classpath);
     try {
       await acknowledgeMore(producer, 1000, 'first acknowledgements');
       await cluster.broker(3).kill();
@@ -116,8 +88,8 @@ describe('replication durability', () => {
   });
 
   it('writes the ISR of a partition a bounded number of times while one of its followers is dead', async () => {
-    await createTopic('dead-follower', '1:2:3');
-    const producer = await startProducer('dead-follower');
+    await createInSyncTopic(cluster, 'dead-follower', ['--replica-assignment', '1:2:3']);
+    const producer = await startIdempotentProducer(cluster, 'dead-follower', classpath);
     try {
       await acknowledgeMore(producer, 500, 'first acknowledgements');
       await cluster.broker(3).kill();
@@ -146,7 +118,7 @@ describe('replication durability', () => {
     // An empty partition led by broker 1 at epoch 0. Broker 1 freezes past its lease, so broker 2
     // leads at epoch 1 with no record of epoch 0; broker 1 thaws still knowing epoch 0 (a restart
     // would forget an epoch with no records in it).
-    await createTopic('older-epoch', '1:2:3');
+    await createInSyncTopic(cluster, 'older-epoch', ['--replica-assignment', '1:2:3']);
     cluster.broker(1).pause();
     await waitForPartitions(
       () => cluster.bootstrap,
@@ -155,7 +127,7 @@ describe('replication durability', () => {
       'broker 2 leading without broker 1',
     );
     cluster.broker(1).resume();
-    const producer = await startProducer('older-epoch');
+    const producer = await startIdempotentProducer(cluster, 'older-epoch', classpath);
     try {
       await acknowledgeMore(producer, 200, 'acknowledgements from the new leader');
       // Broker 1 must fetch from its epoch-0 position and come back in sync.

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerCluster } from '../support/broker-cluster.js';
 import { describePartitions, waitForPartitions } from '../support/cluster-metadata.js';
-import { JAVA_PROGRAMS, javaProgramsClasspath } from '../support/java-programs.js';
-import { javaCommand, KAFKA_TOOLS, runKafkaTool } from '../support/kafka-jars.js';
-import { LineProcess } from '../support/line-process.js';
+import { createInSyncTopic, startIdempotentProducer } from '../support/cluster-topics.js';
+import { javaProgramsClasspath } from '../support/java-programs.js';
 import { expectPartitionHoldsAcknowledged } from '../support/partition-dump.js';
 
 /**
@@ -20,42 +19,12 @@ beforeAll(async () => {
 });
 afterAll(async () => cluster?.destroy());
 
-async function createTopic(name: string): Promise<void> {
-  const result = await runKafkaTool(KAFKA_TOOLS.topics, [
-    '--bootstrap-server',
-    cluster.bootstrap,
-    '--create',
-    '--topic',
-    name,
-    '--partitions',
-    '1',
-    '--replication-factor',
-    '3',
-  ]);
-  if (result.code !== 0) throw new Error(result.stdout + result.stderr);
-  await waitForPartitions(
-    () => cluster.bootstrap,
-    name,
-    (p) => p[0]?.isr.length === 3,
-    'a full ISR',
-  );
-}
-
-async function startProducer(topic: string): Promise<LineProcess> {
-  const [java, args] = await javaCommand(
-    JAVA_PROGRAMS.idempotentProducer,
-    [cluster.bootstrap, topic, '-1', 'v', 'linger.ms=5', 'retry.backoff.ms=100', 'metadata.max.age.ms=1000'],
-    { classpath },
-  );
-  return new LineProcess(java, args);
-}
-
 describe('in-sync replicas', () => {
   it('drops a frozen follower from the ISR, keeps writing, and takes it back when it catches up', async () => {
-    await createTopic('frozen');
+    await createInSyncTopic(cluster, 'frozen');
     const [state] = await describePartitions(cluster.bootstrap, 'frozen');
     const follower = state!.replicas.find((id) => id !== state!.leader)!;
-    const producer = await startProducer('frozen');
+    const producer = await startIdempotentProducer(cluster, 'frozen', classpath);
     try {
       await producer.waitFor(() => producer.count('ACK ') >= 500, 120_000, 'first acknowledgements');
       cluster.broker(follower).pause();
@@ -89,11 +58,11 @@ describe('in-sync replicas', () => {
   });
 
   it('moves leadership off a broker stopped cleanly, then back to it as preferred leader', async () => {
-    await createTopic('moving');
+    await createInSyncTopic(cluster, 'moving');
     const [state] = await describePartitions(cluster.bootstrap, 'moving');
     const preferred = state!.replicas[0]!;
     expect(state!.leader).toBe(preferred);
-    const producer = await startProducer('moving');
+    const producer = await startIdempotentProducer(cluster, 'moving', classpath);
     try {
       await producer.waitFor(() => producer.count('ACK ') >= 500, 120_000, 'first acknowledgements');
       const stopping = cluster.broker(preferred);

@@ -1,4 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  STATUS_CODES,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Socket } from 'node:net';
 import type { BrokerMetrics } from './metrics.js';
 
 export interface AdminSources {
@@ -7,6 +15,8 @@ export interface AdminSources {
   isReady(): boolean;
   /** Capacity and usage of each data volume (what storage auto-expansion reads). */
   storage(): unknown;
+  /** The bytes the logs take on the data volumes (a new capacity may not be below it). */
+  usedBytes(): number;
   /**
    * Sets the data volume's capacity where it is a quota (`log.dirs.capacity.bytes`): a grown volume
    * takes effect at once, with no restart. Returns false when the capacity is the device's own.
@@ -16,22 +26,110 @@ export interface AdminSources {
   replication(): unknown;
 }
 
+export interface AdminServerOptions {
+  /**
+   * The bearer token changes (PUT /storage/capacity) need (admin.listener.token.file); null refuses
+   * every change. Reads (/healthz, /readyz, /metrics, /storage, /replication) need none.
+   */
+  readonly token: string | null;
+}
+
+/** The largest request headers the endpoint reads (bytes); larger ones are answered 431. */
+export const ADMIN_MAX_HEADER_BYTES = 8 * 1024;
+/** The largest request body the endpoint reads (bytes); a larger one is answered 413. */
+export const ADMIN_MAX_BODY_BYTES = 4096;
+
+/** An error answered as `application/problem+json` (RFC 9457), naming the field and the rule. */
+class AdminProblem extends Error {
+  constructor(
+    readonly status: number,
+    detail: string,
+    readonly errors: { field: string; rule: string }[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+
+  get body(): string {
+    return JSON.stringify({
+      type: 'about:blank',
+      title: STATUS_CODES[this.status] ?? 'Error',
+      status: this.status,
+      detail: this.message,
+      ...(this.errors.length > 0 ? { errors: this.errors } : {}),
+    });
+  }
+}
+
+function sendProblem(res: ServerResponse, problem: AdminProblem): void {
+  res.writeHead(problem.status, { 'content-type': 'application/problem+json', ...problem.headers });
+  res.end(problem.body);
+}
+
+/**
+ * A request Node's parser refused before it reached a handler: headers over the limit are a 431,
+ * anything else a 400, each with a problem body (Node's own answer has none), then the connection
+ * is closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new AdminProblem(431, `the request headers are larger than ${ADMIN_MAX_HEADER_BYTES} bytes`, [
+          { field: 'headers', rule: `must be at most ${ADMIN_MAX_HEADER_BYTES} bytes` },
+        ])
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new AdminProblem(408, 'the request did not arrive in time')
+        : new AdminProblem(400, 'the request is not valid HTTP/1.1');
+  const body = problem.body;
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
+      'content-type: application/problem+json\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+/** Whether an Authorization header carries `token`, compared in constant time. */
+function carriesToken(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!match) return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(match[1]!), digest(token));
+}
+
 /**
  * The broker's small HTTP endpoint: `/healthz` (the process is alive), `/readyz` (it serves
- * clients), `/metrics` (Prometheus text) and `/storage` (data volume capacity and usage, JSON).
+ * clients), `/metrics` (Prometheus text), `/storage` (data volume capacity and usage, JSON) and
+ * `/replication`, open to read; and `PUT /storage/capacity`, which needs the bearer token.
+ * Headers are bounded by {@link ADMIN_MAX_HEADER_BYTES}, bodies by {@link ADMIN_MAX_BODY_BYTES};
+ * every refusal is a problem+json body.
  */
 export class AdminServer {
   private server: Server | undefined;
 
-  constructor(private readonly sources: AdminSources) {}
+  constructor(
+    private readonly sources: AdminSources,
+    private readonly options: AdminServerOptions = { token: null },
+  ) {}
 
   async start(host: string, port: number): Promise<number> {
-    const server = createServer((req, res) => {
+    const server = createServer({ maxHeaderSize: ADMIN_MAX_HEADER_BYTES }, (req, res) => {
       this.route(req, res).catch((error: unknown) => {
-        res.statusCode = 500;
-        res.end(String(error));
+        if (res.headersSent) return void res.destroy();
+        sendProblem(
+          res,
+          error instanceof AdminProblem
+            ? error
+            : new AdminProblem(500, `the request failed: ${String(error)}`),
+        );
       });
     });
+    server.on('clientError', answerClientError);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -44,23 +142,33 @@ export class AdminServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/storage/capacity' && req.method === 'PUT') {
+      this.authorize(req);
       const bytes = capacityBytes(await readBody(req));
       if (bytes === undefined) {
-        res.writeHead(400, { 'content-type': 'text/plain' }).end('bytes must be a positive integer\n');
-        return;
+        throw new AdminProblem(400, 'bytes must be a positive integer', [
+          { field: 'bytes', rule: 'must be a positive integer' },
+        ]);
+      }
+      const used = this.sources.usedBytes();
+      if (bytes < used) {
+        throw new AdminProblem(
+          409,
+          `${bytes} bytes is below the ${used} bytes the logs use: the capacity is unchanged`,
+          [{ field: 'bytes', rule: `must not be below the bytes the logs use (${used})` }],
+        );
       }
       if (!this.sources.setCapacity(bytes)) {
-        res
-          .writeHead(409, { 'content-type': 'text/plain' })
-          .end("the capacity is the device's own: grow the device\n");
-        return;
+        throw new AdminProblem(409, "the capacity is the device's own: grow the device", [
+          { field: 'bytes', rule: "cannot be set where the capacity is the device's own" },
+        ]);
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.sources.storage()));
       return;
     }
     if (req.method !== 'GET') {
-      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET' }).end('method not allowed\n');
-      return;
+      throw new AdminProblem(405, `${req.method} is not allowed on ${path}`, [], {
+        allow: path === '/storage/capacity' ? 'PUT' : 'GET',
+      });
     }
     switch (path) {
       case '/healthz':
@@ -89,7 +197,28 @@ export class AdminServer {
           .end(JSON.stringify(this.sources.replication()));
         return;
       default:
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+        throw new AdminProblem(404, `no route for ${req.method} ${path}`);
+    }
+  }
+
+  /** Refuses a change without the bearer token (401), or any change when none is configured (403). */
+  private authorize(req: IncomingMessage): void {
+    const token = this.options.token;
+    if (token === null) {
+      throw new AdminProblem(
+        403,
+        'changes are disabled on this broker: set admin.listener.token.file to a file holding a token',
+        [{ field: 'admin.listener.token.file', rule: 'must be set for changes' }],
+      );
+    }
+    const header = req.headers.authorization;
+    if (!carriesToken(header, token)) {
+      throw new AdminProblem(
+        401,
+        header ? 'the token is not valid' : 'a token is required: Authorization: Bearer <token>',
+        [],
+        { 'www-authenticate': header ? 'Bearer error="invalid_token"' : 'Bearer' },
+      );
     }
   }
 
@@ -101,15 +230,35 @@ export class AdminServer {
   }
 }
 
+/**
+ * The request body as text, up to {@link ADMIN_MAX_BODY_BYTES}: a larger one is a 413, refused
+ * once the rest has been read and dropped, since closing while the client still sends would reset
+ * the connection before it reads the answer.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-      if (body.length > 4096) req.destroy(new Error('request body too large'));
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const declared = Number(req.headers['content-length']);
+    let tooLarge = Number.isFinite(declared) && declared > ADMIN_MAX_BODY_BYTES;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      length += chunk.length;
+      if (length > ADMIN_MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
     });
-    req.on('end', () => resolve(body));
+    req.on('end', () => {
+      if (!tooLarge) return resolve(Buffer.concat(chunks).toString('utf8'));
+      reject(
+        new AdminProblem(413, `the request body is larger than ${ADMIN_MAX_BODY_BYTES} bytes`, [
+          { field: 'body', rule: `must be at most ${ADMIN_MAX_BODY_BYTES} bytes` },
+        ]),
+      );
+    });
     req.on('error', reject);
   });
 }

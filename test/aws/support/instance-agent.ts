@@ -13,6 +13,9 @@ import { GIB } from '../../../control-plane/src/clusters/cluster-model.js';
 import { EC2_PORTS } from '../../../control-plane/src/providers/ec2/ec2-provider.js';
 import { TAG } from '../../../control-plane/src/providers/ec2/node-tags.js';
 
+/** The admin endpoint token of the brokers the agent runs. */
+const AGENT_ADMIN_TOKEN = 'instance-agent-token-6c2e9f4a1b8d3e7c0a5f2d9b';
+
 const run = promisify(execFile);
 const BOOTSTRAP = fileURLToPath(new URL('../../../broker-image/bootstrap/', import.meta.url));
 const BROKER_BIN = fileURLToPath(new URL('../../../bin/strata-broker.js', import.meta.url));
@@ -125,7 +128,16 @@ export class InstanceAgent {
       writeFileSync(properties, stdout);
       capacity = await this.volumeBytes(volumeId!);
       command = process.execPath;
-      args = [BROKER_BIN, properties, '--override', `log.dirs.capacity.bytes=${capacity}`];
+      // As the node's own grow service would, the agent changes the capacity with the broker's token.
+      writeFileSync(join(dir, 'admin.token'), `${AGENT_ADMIN_TOKEN}\n`, { mode: 0o600 });
+      args = [
+        BROKER_BIN,
+        properties,
+        '--override',
+        `log.dirs.capacity.bytes=${capacity}`,
+        '--override',
+        `admin.listener.token.file=${join(dir, 'admin.token')}`,
+      ];
     }
     const log = openSync(join(dir, 'process.log'), 'a');
     const child = spawn(command, args, { cwd: dir, stdio: ['ignore', log, log] });
@@ -157,7 +169,7 @@ export class InstanceAgent {
     if (bytes <= node.capacity) return;
     const response = await fetch(`http://${node.privateIp}:${EC2_PORTS.admin}/storage/capacity`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${AGENT_ADMIN_TOKEN}` },
       body: JSON.stringify({ bytes }),
     }).catch(() => undefined);
     if (response?.ok) node.capacity = bytes;

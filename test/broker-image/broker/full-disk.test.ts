@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerProcess } from '../../support/broker-process.js';
@@ -60,7 +63,16 @@ describe('full data volume', () => {
   });
 
   it('accepts produces again at once when the volume is grown through the admin endpoint', async () => {
-    broker = await BrokerProcess.start({ properties: { 'log.dirs.capacity.bytes': 100_000 } });
+    const dataDir = mkdtempSync(join(tmpdir(), 'strata-broker-'));
+    const token = 'grow-token-3f8a2c9d6e1b4a7f0c5d8e2b9a6f3c1d';
+    writeFileSync(join(dataDir, 'admin.token'), token);
+    broker = await BrokerProcess.start({
+      dataDir,
+      properties: {
+        'log.dirs.capacity.bytes': 100_000,
+        'admin.listener.token.file': join(dataDir, 'admin.token'),
+      },
+    });
     const kafka = new Kafka({
       brokers: [broker.bootstrap],
       logLevel: logLevel.NOTHING,
@@ -81,12 +93,21 @@ describe('full data volume', () => {
     }
     expect(refused?.type).toBe('KAFKA_STORAGE_ERROR');
 
+    const authorization = `Bearer ${token}`;
     const grow = (body: unknown) =>
-      fetch(`${broker!.adminUrl}/storage/capacity`, { method: 'PUT', body: JSON.stringify(body) });
+      fetch(`${broker!.adminUrl}/storage/capacity`, {
+        method: 'PUT',
+        headers: { authorization },
+        body: JSON.stringify(body),
+      });
     const invalid = await grow({ bytes: -5 });
     expect(invalid.status).toBe(400);
     expect(await invalid.text()).toContain('bytes must be a positive integer');
-    const notJson = await fetch(`${broker!.adminUrl}/storage/capacity`, { method: 'PUT', body: '{bytes:' });
+    const notJson = await fetch(`${broker!.adminUrl}/storage/capacity`, {
+      method: 'PUT',
+      headers: { authorization },
+      body: '{bytes:',
+    });
     expect(notJson.status).toBe(400);
     expect(await notJson.text()).toContain('bytes must be a positive integer');
 
