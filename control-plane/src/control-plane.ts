@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { ensureAdminKey } from './api/auth.js';
+import { createApiServer, listen } from './api/limits.js';
 import { ControlPlaneMetrics } from './api/metrics.js';
 import { ClusterRepository } from './clusters/cluster-repository.js';
 import { ClusterService } from './clusters/cluster-service.js';
@@ -47,7 +48,11 @@ export class ControlPlane {
   static async start({ config, logger, runOperations = true }: ControlPlaneOptions): Promise<ControlPlane> {
     const db = await openDatabase(config.databaseUrl);
     try {
-      const newAdminKey = await ensureAdminKey(db, config.bootstrapApiKey, logger.child({ component: 'api-keys' }));
+      const newAdminKey = await ensureAdminKey(
+        db,
+        config.bootstrapApiKey,
+        logger.child({ component: 'api-keys' }),
+      );
       const repository = new ClusterRepository(db);
       const provider = createProvider(config, repository, logger);
       const worker = runOperations
@@ -66,11 +71,8 @@ export class ControlPlane {
         );
       }
       const app = createApp({ db, service, repository, metrics, logger });
-      const server = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(config.port, config.host, (error?: Error) =>
-          error ? reject(error) : resolve(s),
-        );
-      });
+      const server = createApiServer(app);
+      await listen(server, config.port, config.host);
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       worker?.start();

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresServer } from '../support/postgres-server.js';
 import { API_KEY, ControlPlaneApi, type ApiResponse } from './support/control-plane-api.js';
@@ -141,6 +142,21 @@ describe.each(['sqlite', 'postgresql'] as const)('control plane API on %s', (dat
       expect(response.body).toMatch(/process_resident_memory_bytes \d+/);
     });
 
+    it('answers request headers over 16 KiB with a 431 problem, not a bare status line', async () => {
+      const answer = await rawRequest(
+        api.controlPlane.url,
+        `GET /v1/clusters HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${API_KEY}\r\n` +
+          `x-padding: ${'a'.repeat(20_000)}\r\n\r\n`,
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+      expect(answer).toContain('content-type: application/problem+json');
+      const problem = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      expect(problem).toMatchObject({ status: 431, errors: [{ field: 'headers' }] });
+      // Headers within the limit are served as before.
+      const fine = await api.request('GET', '/v1/clusters', { headers: { 'x-padding': 'a'.repeat(8_000) } });
+      expect(fine.status).toBe(200);
+    });
+
     it('answers unknown routes with a 404 problem', async () => {
       const response = await api.request('GET', '/v1/nope');
       expect(response.status).toBe(404);
@@ -180,7 +196,8 @@ describe.each(['sqlite', 'postgresql'] as const)('control plane API on %s', (dat
       for (const key of keys) {
         expect(key.hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
         for (const stored of Object.values(key).map(String)) {
-          for (let at = 0; at + 8 <= API_KEY.length; at++) expect(stored).not.toContain(API_KEY.slice(at, at + 8));
+          for (let at = 0; at + 8 <= API_KEY.length; at++)
+            expect(stored).not.toContain(API_KEY.slice(at, at + 8));
         }
       }
     });
@@ -384,6 +401,21 @@ describe.each(['sqlite', 'postgresql'] as const)('control plane API on %s', (dat
         rawBody: JSON.stringify({ name: 'x'.repeat(300_000) }),
       });
       expectProblem(large, 413, 'body', /too large/);
+    });
+
+    it('answers a streamed body over 256 KiB with a 413 problem once it has read it, not a reset', async () => {
+      const before = await clusterCount();
+      const body = JSON.stringify(createBody({ tags: { padding: 'p'.repeat(300_000) } }));
+      const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+      const answer = await rawRequest(
+        api.controlPlane.url,
+        `POST /v1/clusters HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${API_KEY}\r\n` +
+          `content-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n` +
+          `${chunk(body.slice(0, 100_000))}${chunk(body.slice(100_000))}0\r\n\r\n`,
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+      expect(answer.toLowerCase()).toContain('content-type: application/problem+json');
+      expect(await clusterCount()).toBe(before);
     });
 
     it('refuses a second cluster of the same name with 409', async () => {
@@ -808,3 +840,16 @@ describe.each(['sqlite', 'postgresql'] as const)('control plane API on %s', (dat
     });
   });
 });
+
+/** Sends `text` on a new connection to `baseUrl`; everything answered before the connection closes. */
+function rawRequest(baseUrl: string, text: string): Promise<string> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (data: string) => (answer += data));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', (error) => (answer ? resolve(answer) : reject(error)));
+  });
+}

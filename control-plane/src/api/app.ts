@@ -4,6 +4,7 @@ import type { ClusterRepository } from '../clusters/cluster-repository.js';
 import type { ClusterService } from '../clusters/cluster-service.js';
 import type { Database } from '../db/database.js';
 import { requireApiKey } from './auth.js';
+import { MAX_BODY } from './limits.js';
 import { clustersRouter } from './clusters-router.js';
 import type { ControlPlaneMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -42,7 +43,7 @@ export function createApp({ db, service, repository, metrics, logger }: AppDepen
 
   const v1 = express.Router();
   v1.use(requireApiKey(db));
-  v1.use(express.json({ limit: '256kb', strict: true }));
+  v1.use(express.json({ limit: MAX_BODY, strict: true }));
   v1.use('/clusters', clustersRouter(service, repository));
   v1.use('/operations', operationsRouter(repository));
   app.use('/v1', v1);
