@@ -51,9 +51,16 @@ export async function consumeAssigned(
   offset: number,
   count: number,
   topicConfig: RdKafka.ConsumerTopicConfig = {},
+  /** More of librdkafka's global configuration (security settings, say). */
+  globalConfig: Partial<RdKafka.ConsumerGlobalConfig> = {},
 ): Promise<RdKafka.Message[]> {
   const consumer = new rdkafka.KafkaConsumer(
-    { 'bootstrap.servers': bootstrap, 'group.id': 'assign-only', 'enable.auto.commit': false },
+    {
+      'bootstrap.servers': bootstrap,
+      'group.id': 'assign-only',
+      'enable.auto.commit': false,
+      ...globalConfig,
+    },
     topicConfig,
   );
   await new Promise<void>((resolve, reject) =>

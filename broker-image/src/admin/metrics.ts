@@ -17,7 +17,9 @@ export type ConnectionCloseReason =
   | 'frame_too_large'
   | 'invalid_frame'
   | 'invalid_request'
-  | 'request_failed';
+  | 'request_failed'
+  | 'authentication_failed'
+  | 'tls_handshake_failed';
 
 /** What the socket server reports when scraped. */
 export interface NetworkSource {

@@ -13,6 +13,8 @@ import type { Clock } from '../util/clock.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { OffsetsTopic } from './offsets-topic.js';
 import type { KafkaPrincipal } from '../security/principal.js';
+import type { SaslAuthentication } from '../security/sasl-authentication.js';
+import type { Credentials } from '../security/credentials.js';
 import type { StandardAuthorizer } from '../security/authorizer.js';
 import type { ReplicaManager } from './replica-manager.js';
 
@@ -33,6 +35,8 @@ export interface BrokerServices {
   readonly readBuffers: ReadBufferPool;
   /** The APIs this broker serves, for ApiVersions. */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
+  /** The credentials SASL listeners check (declared users and the metadata store's SCRAM credentials). */
+  readonly credentials: Credentials;
   /** Decides what each principal may do; undefined when no authorizer is configured (all is allowed). */
   readonly authorizer: StandardAuthorizer | undefined;
 }
@@ -45,6 +49,8 @@ export interface RequestContext {
   readonly remoteAddress: string;
   /** Who the connection acts as (User:ANONYMOUS until it authenticates). */
   readonly principal: KafkaPrincipal;
+  /** The connection's SASL state, on a SASL listener. */
+  readonly authentication?: SaslAuthentication;
   readonly services: BrokerServices;
   /** Closes this connection after the current request (with one log line giving the reason). */
   readonly closeConnection: (reason: string) => void;

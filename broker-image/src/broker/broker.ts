@@ -7,6 +7,8 @@ import { Controller } from '../cluster/controller.js';
 import { EmbeddedMetadataStore } from '../cluster/embedded-metadata-store.js';
 import { EtcdMetadataStore } from '../cluster/etcd-metadata-store.js';
 import { ReplicaFetcherManager } from '../cluster/replica-fetcher.js';
+import { interBrokerClientSecurity } from '../cluster/broker-client.js';
+import { Credentials } from '../security/credentials.js';
 import type { BrokerRegistration, PartitionState } from '../cluster/metadata.js';
 import type { MetadataChange, MetadataStore } from '../cluster/metadata-store.js';
 import { ProducerIdManager } from '../cluster/producer-id-manager.js';
@@ -129,6 +131,7 @@ export class Broker {
     this.fetchers = new ReplicaFetcherManager({
       nodeId: config.nodeId,
       interBrokerListener: config.interBrokerListenerName,
+      security: interBrokerClientSecurity(config),
       fetchMaxBytes: config.replicaFetchMaxBytes,
       fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
       fetchMinBytes: config.replicaFetchMinBytes,
@@ -159,6 +162,7 @@ export class Broker {
       offsetsTopic,
       readBuffers: new ReadBufferPool(),
       handlers: brokerHandlers(),
+      credentials: Credentials.of(this.metadata, config.listenerSecurity),
       authorizer: config.authorizer
         ? new StandardAuthorizer(config.authorizer, () => this.metadata.acls())
         : undefined,

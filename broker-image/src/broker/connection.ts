@@ -16,6 +16,7 @@ import { Writer } from '../protocol/primitives/writer.js';
 import { ERROR_CODES } from '../protocol/errors.js';
 import { decodeRequest, encodeResponse, type ApiDefinition } from '../protocol/schema/api.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
+import { SaslAuthentication } from '../security/sasl-authentication.js';
 import type { BrokerServices, RequestContext } from './api-handler.js';
 import type { ConnectionLog } from './connection-log.js';
 import { advertisedApis } from './handlers/api-versions.js';
@@ -66,8 +67,22 @@ export class Connection implements RequestMemoryWaiter {
     private readonly listener: Listener,
     resources: ConnectionResources,
     private readonly onClose: (connection: Connection) => void,
+    /** The principal of a client certificate (SSL with ssl.client.auth), else anonymous until SASL says otherwise. */
+    principal: KafkaPrincipal = ANONYMOUS,
   ) {
+    this.principal = principal;
     const services = resources.services;
+    const sasl = services.config.listenerSecurity.get(listener.name)?.sasl;
+    if (sasl) {
+      this.authentication = new SaslAuthentication(
+        listener.name,
+        sasl,
+        services.credentials,
+        () => services.clock.now(),
+        (authenticated) => (this.principal = authenticated),
+        (reason) => this.reject('authentication_failed', reason),
+      );
+    }
     this.services = services;
     this.memory = resources.memory;
     this.connectionLog = resources.log;
@@ -95,7 +110,9 @@ export class Connection implements RequestMemoryWaiter {
   }
 
   /** Who this connection acts as; anonymous until an authentication (SASL, a client certificate) says otherwise. */
-  principal: KafkaPrincipal = ANONYMOUS;
+  principal: KafkaPrincipal;
+  /** The SASL state, on a SASL listener. */
+  private readonly authentication: SaslAuthentication | undefined;
 
   get remoteAddress(): string {
     return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
@@ -199,6 +216,8 @@ export class Connection implements RequestMemoryWaiter {
     afterResponse: (() => void)[],
     responded: () => void,
   ): Promise<void> | undefined {
+    // After a SaslHandshake v0 the client sends SASL tokens, not requests.
+    if (this.authentication?.expectsRawToken) return this.serveRawToken(frame, responded);
     const started = process.hrtime.bigint();
     const reader = new Reader(frame);
     let header: RequestHeader;
@@ -206,6 +225,12 @@ export class Connection implements RequestMemoryWaiter {
       header = readRequestHeader(reader);
     } catch (error) {
       this.reject('invalid_request', `unreadable request header: ${(error as Error).message}`);
+      responded();
+      return undefined;
+    }
+    const refusal = this.authentication?.refusal(header.apiKey);
+    if (refusal) {
+      this.reject('authentication_failed', refusal, header);
       responded();
       return undefined;
     }
@@ -255,6 +280,7 @@ export class Connection implements RequestMemoryWaiter {
       listener: this.listener,
       remoteAddress: this.remoteAddress,
       principal: this.principal,
+      authentication: this.authentication,
       services: this.services,
       closeConnection: (reason) => this.reject('invalid_request', reason, header),
       afterResponse: (callback) => afterResponse.push(callback),
@@ -277,6 +303,19 @@ export class Connection implements RequestMemoryWaiter {
       failed(error);
     }
     return undefined;
+  }
+
+  /** One raw SASL token (after SaslHandshake v0), answered as a size-prefixed token; a failure closes. */
+  private serveRawToken(frame: Buffer, responded: () => void): Promise<void> {
+    return this.authentication!.authenticate(Buffer.from(frame)).then((result) => {
+      if (!result.ok) {
+        this.reject('authentication_failed', result.message);
+        responded();
+        return;
+      }
+      const prefix = framePrefix(result.response.length);
+      this.write(result.response.length > 0 ? [prefix, result.response] : [prefix], responded);
+    });
   }
 
   private encode(header: RequestHeader, api: ApiDefinition, version: number, response: unknown): Buffer[] {

@@ -1,8 +1,12 @@
 import { lookup } from 'node:dns/promises';
+import { X509Certificate } from 'node:crypto';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { ConnectionCloseReason } from '../admin/metrics.js';
 import { ConfigError } from '../config/config-error.js';
 import type { Listener } from '../config/listeners.js';
+import type { TlsSettings } from '../config/listener-security.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
 import type { BrokerServices } from './api-handler.js';
 import { Connection } from './connection.js';
 import { ConnectionLog } from './connection-log.js';
@@ -48,9 +52,30 @@ export class SocketServer {
     const bound: BoundListener[] = [];
     for (const listener of listeners) {
       this.byListener.set(listener.name, 0);
-      const server = createServer((socket) =>
-        this.accept(socket, listener, listener.name === exemptListener),
-      );
+      const exempt = listener.name === exemptListener;
+      const tls = this.services.config.listenerSecurity.get(listener.name)?.tls;
+      let server: Server;
+      if (tls) {
+        // Connections are counted (and refused) as they arrive, served once their TLS handshake is done.
+        const tlsServer = createTlsServer(tlsServerOptions(tls));
+        tlsServer.on('connection', (socket: Socket) => this.admit(socket, listener, exempt));
+        tlsServer.on('secureConnection', (socket: TLSSocket) =>
+          this.serve(socket, listener, tls.clientAuth !== 'none' && listener.securityProtocol === 'SSL'),
+        );
+        tlsServer.on('tlsClientError', (error, socket) => {
+          this.log.warn(
+            'tls_handshake_failed',
+            { remote: normalizeAddress(socket.remoteAddress), listener: listener.name },
+            `TLS handshake failed: ${error.message}`,
+          );
+          this.services.metrics.connectionClosed('tls_handshake_failed');
+        });
+        server = tlsServer;
+      } else {
+        server = createServer((socket) => {
+          if (this.admit(socket, listener, exempt)) this.serve(socket, listener, false);
+        });
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: listener.host || undefined, port: listener.port }, () => {
@@ -71,7 +96,8 @@ export class SocketServer {
     return bound;
   }
 
-  private accept(socket: Socket, listener: Listener, exempt: boolean): void {
+  /** Counts a new connection against the limits; false (and closed) when refused. */
+  private admit(socket: Socket, listener: Listener, exempt: boolean): boolean {
     const address = normalizeAddress(socket.remoteAddress);
     const refused = this.refusal(address, exempt);
     if (refused) {
@@ -79,7 +105,7 @@ export class SocketServer {
       socket.destroy();
       this.log.warn(refused.reason, { remote: address, listener: listener.name }, refused.message);
       this.services.metrics.connectionClosed(refused.reason);
-      return;
+      return false;
     }
     this.sockets.add(socket);
     this.byAddress.set(address, (this.byAddress.get(address) ?? 0) + 1);
@@ -91,8 +117,20 @@ export class SocketServer {
       else this.byAddress.delete(address);
       this.byListener.set(listener.name, (this.byListener.get(listener.name) ?? 1) - 1);
     });
+    return true;
+  }
+
+  /** Serves an admitted connection; on an SSL listener asking for client certificates, as the certificate's subject. */
+  private serve(socket: Socket, listener: Listener, certificatePrincipal: boolean): void {
+    const principal = certificatePrincipal ? principalOfCertificate(socket as TLSSocket) : ANONYMOUS;
     const resources = { services: this.services, memory: this.memory, log: this.log };
-    const connection = new Connection(socket, listener, resources, (c) => this.connections.delete(c));
+    const connection = new Connection(
+      socket,
+      listener,
+      resources,
+      (c) => this.connections.delete(c),
+      principal,
+    );
     this.connections.add(connection);
   }
 
@@ -163,4 +201,33 @@ async function resolveOverrides(overrides: ReadonlyMap<string, number>): Promise
     for (const { address } of addresses) byAddress.set(normalizeAddress(address), count);
   }
   return byAddress;
+}
+
+/** Node's TLS server options for a listener's settings. */
+function tlsServerOptions(tls: TlsSettings): TlsOptions {
+  return {
+    key: tls.key,
+    cert: tls.cert,
+    pfx: tls.pfx,
+    passphrase: tls.passphrase,
+    ca: tls.ca ? [...tls.ca] : undefined,
+    requestCert: tls.clientAuth !== 'none',
+    rejectUnauthorized: tls.clientAuth === 'required',
+    minVersion: tls.minVersion,
+    maxVersion: tls.maxVersion,
+    ciphers: tls.ciphers,
+  };
+}
+
+/**
+ * The principal of a verified client certificate as Kafka's default principal builder names it:
+ * `User:` and the subject's distinguished name in RFC 2253 order (most specific first), e.g.
+ * `User:CN=alice,OU=eng,O=Example`. Without a verified certificate: User:ANONYMOUS.
+ */
+export function principalOfCertificate(socket: TLSSocket): KafkaPrincipal {
+  if (!socket.authorized) return ANONYMOUS;
+  const raw = socket.getPeerCertificate()?.raw;
+  if (!raw || raw.length === 0) return ANONYMOUS;
+  const subject = new X509Certificate(raw).subject;
+  return { principalType: 'User', name: subject.split('\n').reverse().join(',') };
 }

@@ -4,6 +4,14 @@ import type { StorageFileSystem } from '../storage/file-system.js';
 import type { BrokerRegistration, PartitionState, TopicMetadata } from './metadata.js';
 import { newPartitionState, newTopicId } from './metadata.js';
 import type { MetadataChange, MetadataStore, NewTopic } from './metadata-store.js';
+import {
+  scramCredentialOf,
+  storedScramCredential,
+  type ScramCredentialKey,
+  type StoredScramCredential,
+  type UserScramCredential,
+} from './metadata-store.js';
+import type { ScramCredential, ScramMechanism } from '../security/scram.js';
 import { sameBinding, type AclBinding, type StoredAcl } from '../security/acl.js';
 import { randomUUID } from 'node:crypto';
 
@@ -20,6 +28,8 @@ interface PersistedState {
     configs: Record<string, string>;
     partitions: PartitionState[];
   }[];
+  /** SCRAM credentials by mechanism, then user (absent in files written before they were kept). */
+  scram?: Record<string, Record<string, StoredScramCredential>>;
   /** The cluster's ACLs (absent in files written before ACLs were kept). */
   acls?: StoredAcl[];
 }
@@ -72,6 +82,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
       );
     }
     this.nextProducerId = state.nextProducerId;
+    this.scram = state.scram ?? {};
     this.storedAcls = state.acls ?? [];
     for (const t of state.topics) {
       this.topicsByName.set(t.name, {
@@ -177,6 +188,50 @@ export class EmbeddedMetadataStore implements MetadataStore {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  // SCRAM credentials -----------------------------------------------------------------------
+
+  /** By mechanism, then user; replaced (never changed in place) on every change. */
+  private scram: Record<string, Record<string, StoredScramCredential>> = {};
+
+  scramCredential(mechanism: ScramMechanism, user: string): ScramCredential | undefined {
+    const stored = Object.hasOwn(this.scram, mechanism) ? this.scram[mechanism]! : {};
+    return Object.hasOwn(stored, user) ? scramCredentialOf(stored[user]!) : undefined;
+  }
+
+  scramCredentials(): readonly UserScramCredential[] {
+    return Object.entries(this.scram).flatMap(([mechanism, users]) =>
+      Object.entries(users).map(([user, stored]) => ({
+        user,
+        mechanism: mechanism as ScramMechanism,
+        credential: scramCredentialOf(stored),
+      })),
+    );
+  }
+
+  async alterScramCredentials(
+    upsertions: readonly UserScramCredential[],
+    deletions: readonly ScramCredentialKey[],
+  ): Promise<void> {
+    const previous = this.scram;
+    const next: Record<string, Record<string, StoredScramCredential>> = {};
+    for (const [mechanism, users] of Object.entries(previous)) next[mechanism] = { ...users };
+    for (const { user, mechanism } of deletions) if (next[mechanism]) delete next[mechanism][user];
+    for (const { user, mechanism, credential } of upsertions)
+      (next[mechanism] ??= {})[user] = storedScramCredential(credential);
+    // Written first, then kept, as every change (KAFKA_STORAGE_ERROR when it cannot be written).
+    this.scram = next;
+    const error = this.tryPersist(this.topicsByName, this.nextProducerId);
+    if (error) {
+      this.scram = previous;
+      throw new KafkaError(
+        'KAFKA_STORAGE_ERROR',
+        `the SCRAM credential change could not be written to ${this.path}: ${error.message}`,
+      );
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
 
   // ACLs ------------------------------------------------------------------------------------
 
@@ -296,6 +351,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
         configs: Object.fromEntries(t.configs),
         partitions: [...t.partitions],
       })),
+      scram: this.scram,
       acls: [...acls],
     };
     try {

@@ -4,6 +4,14 @@ import { KafkaError } from '../protocol/errors.js';
 import type { BrokerRegistration, PartitionState, TopicMetadata } from './metadata.js';
 import { newPartitionState, newTopicId } from './metadata.js';
 import type { MetadataChange, MetadataStore, NewTopic } from './metadata-store.js';
+import {
+  scramCredentialOf,
+  storedScramCredential,
+  type ScramCredentialKey,
+  type StoredScramCredential,
+  type UserScramCredential,
+} from './metadata-store.js';
+import type { ScramCredential, ScramMechanism } from '../security/scram.js';
 import { sameBinding, type AclBinding, type StoredAcl } from '../security/acl.js';
 import { randomUUID } from 'node:crypto';
 
@@ -17,6 +25,7 @@ import { randomUUID } from 'node:crypto';
  * | `topics/<name>`              | `{"topicId","internal","configs"}`                         |
  * | `partitions/<name>/<index>`  | replicas, ISR, leader, leader epoch, partition epoch, reassignment |
  * | `producer-ids`               | `{"next"}`: the next unreserved producer id               |
+ * | `scram/<mechanism>/<user>`   | a SCRAM credential: salt, iterations, StoredKey, ServerKey (user URI-encoded) |
  * | `acls/<id>`                  | one ACL: resource type, name and pattern type, principal, host, operation, permission |
  *
  * Every broker keeps the whole tree in memory, loaded at start and kept current by one watch;
@@ -167,6 +176,9 @@ export class EtcdMetadataStore implements MetadataStore {
       }
       case 'acls':
         this.applyAcl(kind, path.slice(1).join('/'), kv);
+        return undefined;
+      case 'scram':
+        this.applyScram(kind, path, kv);
         return undefined;
       case 'partitions': {
         const name = path.slice(1, -1).join('/');
@@ -495,7 +507,10 @@ export class EtcdMetadataStore implements MetadataStore {
     const puts = added.map((binding) =>
       this.client.put(this.key('acls', randomUUID())).value(JSON.stringify(binding)),
     );
-    const result = await this.client.if(this.key('acls', ''), 'Create', '==', 0).then(...puts).commit();
+    const result = await this.client
+      .if(this.key('acls', ''), 'Create', '==', 0)
+      .then(...puts)
+      .commit();
     await this.caughtUp(result.header.revision);
   }
 
@@ -506,7 +521,70 @@ export class EtcdMetadataStore implements MetadataStore {
   private async deleteAclsNow(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const deletes = ids.map((id) => this.client.delete().key(this.key('acls', id)));
-    const result = await this.client.if(this.key('acls', ''), 'Create', '==', 0).then(...deletes).commit();
+    const result = await this.client
+      .if(this.key('acls', ''), 'Create', '==', 0)
+      .then(...deletes)
+      .commit();
+    await this.caughtUp(result.header.revision);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  // -------------------------------------------------------------------------------------------
+  // SCRAM credentials
+
+  /** By `<mechanism>/<user>`. */
+  private readonly scramByKey = new Map<string, UserScramCredential>();
+
+  private applyScram(kind: 'put' | 'delete', path: readonly string[], kv: IKeyValue): void {
+    if (path.length !== 3) return;
+    const mechanism = path[1] as ScramMechanism;
+    const user = decodeURIComponent(path[2]!);
+    const key = `${mechanism}/${user}`;
+    if (kind === 'put')
+      this.scramByKey.set(key, {
+        user,
+        mechanism,
+        credential: scramCredentialOf(decoder(kv) as StoredScramCredential),
+      });
+    else this.scramByKey.delete(key);
+  }
+
+  scramCredential(mechanism: ScramMechanism, user: string): ScramCredential | undefined {
+    return this.scramByKey.get(`${mechanism}/${user}`)?.credential;
+  }
+
+  scramCredentials(): readonly UserScramCredential[] {
+    return [...this.scramByKey.values()];
+  }
+
+  alterScramCredentials(
+    upsertions: readonly UserScramCredential[],
+    deletions: readonly ScramCredentialKey[],
+  ): Promise<void> {
+    return this.withDeadline('changing SCRAM credentials', () =>
+      this.alterScramCredentialsNow(upsertions, deletions),
+    );
+  }
+
+  private async alterScramCredentialsNow(
+    upsertions: readonly UserScramCredential[],
+    deletions: readonly ScramCredentialKey[],
+  ): Promise<void> {
+    const scramKey = (c: ScramCredentialKey): string =>
+      this.key('scram', c.mechanism, encodeURIComponent(c.user));
+    const ops = [
+      ...deletions.map((c) => this.client.delete().key(scramKey(c))),
+      ...upsertions.map((c) =>
+        this.client.put(scramKey(c)).value(JSON.stringify(storedScramCredential(c.credential))),
+      ),
+    ];
+    if (ops.length === 0) return;
+    // One transaction for all; its comparison always holds (the bare `scram/` key is never written).
+    const result = await this.client
+      .if(this.key('scram', ''), 'Create', '==', 0)
+      .then(...ops)
+      .commit();
     await this.caughtUp(result.header.revision);
   }
 

@@ -1,4 +1,5 @@
 import type { BrokerRegistration, PartitionState, TopicMetadata } from './metadata.js';
+import type { ScramCredential, ScramMechanism } from '../security/scram.js';
 import type { AclBinding, StoredAcl } from '../security/acl.js';
 
 export interface NewTopic {
@@ -46,6 +47,17 @@ export interface MetadataStore {
 
   subscribe(listener: (change: MetadataChange) => void): () => void;
 
+  // SCRAM credentials (see UserScramCredential) ---------------------------------------------
+  /** A user's SCRAM credential for a mechanism, from the store's current image. */
+  scramCredential(mechanism: ScramMechanism, user: string): ScramCredential | undefined;
+  /** Every stored SCRAM credential. */
+  scramCredentials(): readonly UserScramCredential[];
+  /** Upserts and deletes credentials in one change. */
+  alterScramCredentials(
+    upsertions: readonly UserScramCredential[],
+    deletions: readonly ScramCredentialKey[],
+  ): Promise<void>;
+
   // ACLs ------------------------------------------------------------------------------------
   /**
    * Every ACL of the cluster, from the store's current image. The same list is returned until
@@ -56,4 +68,43 @@ export interface MetadataStore {
   createAcls(bindings: readonly AclBinding[]): Promise<void>;
   /** Removes the ACLs with these ids (ids no longer stored are ignored). */
   deleteAcls(ids: readonly string[]): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SCRAM credentials
+
+export interface ScramCredentialKey {
+  readonly user: string;
+  readonly mechanism: ScramMechanism;
+}
+
+/** A user's SCRAM credential for one mechanism: salt, iterations, StoredKey and ServerKey only. */
+export interface UserScramCredential extends ScramCredentialKey {
+  readonly credential: ScramCredential;
+}
+
+/** A credential as stored (JSON, base64 bytes). */
+export interface StoredScramCredential {
+  readonly salt: string;
+  readonly iterations: number;
+  readonly storedKey: string;
+  readonly serverKey: string;
+}
+
+export function storedScramCredential(credential: ScramCredential): StoredScramCredential {
+  return {
+    salt: credential.salt.toString('base64'),
+    iterations: credential.iterations,
+    storedKey: credential.storedKey.toString('base64'),
+    serverKey: credential.serverKey.toString('base64'),
+  };
+}
+
+export function scramCredentialOf(stored: StoredScramCredential): ScramCredential {
+  return {
+    salt: Buffer.from(stored.salt, 'base64'),
+    iterations: stored.iterations,
+    storedKey: Buffer.from(stored.storedKey, 'base64'),
+    serverKey: Buffer.from(stored.serverKey, 'base64'),
+  };
 }

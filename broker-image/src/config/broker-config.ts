@@ -2,6 +2,13 @@ import { readFileSync } from 'node:fs';
 import { ACCEPTED_WITHOUT_EFFECT, BROKER_PROPERTIES, type BrokerPropertyName } from './broker-properties.js';
 import { ConfigError } from './config-error.js';
 import { parseListeners, parseProtocolMap, type Listener } from './listeners.js';
+import {
+  interBrokerSaslOf,
+  isPerListenerSetting,
+  listenerSecurityOf,
+  type InterBrokerSasl,
+  type ListenerSecurity,
+} from './listener-security.js';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../storage/log-config.js';
 import { STANDARD_AUTHORIZER } from '../security/authorizer.js';
 import { parsePrincipal } from '../security/principal.js';
@@ -14,6 +21,10 @@ export interface BrokerConfig {
   readonly listeners: readonly Listener[];
   readonly advertisedListeners: readonly Listener[];
   readonly interBrokerListenerName: string;
+  /** Each listener's TLS and SASL settings, by listener name (none for PLAINTEXT). */
+  readonly listenerSecurity: ReadonlyMap<string, ListenerSecurity>;
+  /** What this broker authenticates to its peers with, when the inter-broker listener is a SASL one. */
+  readonly interBrokerSasl: InterBrokerSasl | undefined;
   readonly logDirs: readonly string[];
   readonly numPartitions: number;
   readonly defaultReplicationFactor: number;
@@ -132,7 +143,8 @@ export const CLUSTER_DEFAULTS: Readonly<Partial<Record<BrokerPropertyName, strin
  */
 export function brokerConfigFrom(properties: ReadonlyMap<string, string>): BrokerConfig {
   for (const name of properties.keys()) {
-    if (!(name in BROKER_PROPERTIES)) throw new ConfigError(name, 'is not a setting Strata knows');
+    if (!(name in BROKER_PROPERTIES) && !isPerListenerSetting(name))
+      throw new ConfigError(name, 'is not a setting Strata knows');
   }
   const given = (name: BrokerPropertyName): boolean => properties.has(name);
   function get<T>(name: BrokerPropertyName): T {
@@ -165,6 +177,13 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
   if (!listeners.some((l) => l.name === interBrokerListenerName)) {
     throw new ConfigError('inter.broker.listener.name', `${interBrokerListenerName} is not in listeners`);
   }
+  const listenerSecurity = listenerSecurityOf(properties, listeners);
+  const interBrokerListener = listeners.find((l) => l.name === interBrokerListenerName)!;
+  const coordinatorEndpointsGiven = (get<string[] | undefined>('coordinator.endpoints') ?? []).length > 0;
+  // A lone broker has no peers to authenticate to.
+  const interBrokerSasl = coordinatorEndpointsGiven
+    ? interBrokerSaslOf(properties, interBrokerListener, listenerSecurity.get(interBrokerListenerName)!)
+    : undefined;
   const logDirsList = get<string[] | undefined>('log.dirs');
   const logDirs = logDirsList && logDirsList.length > 0 ? logDirsList : [get<string>('log.dir')];
 
@@ -240,6 +259,8 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     listeners,
     advertisedListeners,
     interBrokerListenerName,
+    listenerSecurity,
+    interBrokerSasl,
     logDirs,
     numPartitions: get('num.partitions'),
     defaultReplicationFactor: orClusterDefault(

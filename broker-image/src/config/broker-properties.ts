@@ -16,6 +16,8 @@ interface PropertyDefinition {
   readonly parse: ValueParser<unknown>;
   /** Kafka's default, as text; undefined when the property has no default. */
   readonly default?: string;
+  /** A password or key: DescribeConfigs never shows its value, as Kafka's PASSWORD type. */
+  readonly sensitive?: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -122,7 +124,28 @@ export const BROKER_PROPERTIES = {
   /** Semicolon-separated principals (`User:admin;User:broker`) the authorizer allows everything. */
   'super.users': { parse: str, default: '' },
   'allow.everyone.if.no.acl.found': { parse: bool, default: 'false' },
+  // TLS and SASL (also per listener, as listener.name.<listener>.<setting>).
+  'ssl.keystore.type': { parse: nonEmpty, default: 'JKS' },
+  'ssl.keystore.location': { parse: str },
+  'ssl.keystore.password': { parse: str, sensitive: true },
+  'ssl.keystore.certificate.chain': { parse: str, sensitive: true },
+  'ssl.keystore.key': { parse: str, sensitive: true },
+  'ssl.key.password': { parse: str, sensitive: true },
+  'ssl.truststore.type': { parse: nonEmpty, default: 'JKS' },
+  'ssl.truststore.location': { parse: str },
+  'ssl.truststore.password': { parse: str, sensitive: true },
+  'ssl.truststore.certificates': { parse: str, sensitive: true },
+  'ssl.client.auth': { parse: oneOf('none', 'requested', 'required'), default: 'none' },
+  'ssl.enabled.protocols': { parse: list, default: 'TLSv1.2,TLSv1.3' },
+  'ssl.protocol': { parse: nonEmpty, default: 'TLSv1.3' },
+  'ssl.cipher.suites': { parse: list },
+  'ssl.endpoint.identification.algorithm': { parse: str, default: 'https' },
+  'sasl.enabled.mechanisms': { parse: list, default: 'GSSAPI' },
+  'sasl.mechanism.inter.broker.protocol': { parse: nonEmpty, default: 'GSSAPI' },
+  'connections.max.reauth.ms': { parse: long(0), default: '0' },
   // Strata's own settings.
+  /** PLAIN is served only over TLS unless this is true (on a SASL_PLAINTEXT listener). */
+  'sasl.plain.allow.unencrypted': { parse: bool, default: 'false' },
   'cluster.id': { parse: nonEmpty, default: 'strata-local' },
   'coordinator.endpoints': { parse: list },
   'admin.listener': { parse: str },

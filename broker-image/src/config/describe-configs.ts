@@ -29,6 +29,8 @@ export interface DescribedConfig {
   readonly source: number;
   readonly type: number;
   readonly readOnly: boolean;
+  /** A password or key, whose value is never shown. */
+  readonly sensitive?: boolean;
   readonly synonyms: { name: string; value: string | null; source: number }[];
 }
 
@@ -72,18 +74,20 @@ export function describeBrokerConfigs(broker: BrokerConfig): DescribedConfig[] {
   // other settings.
   const modeDefaults: Partial<Record<string, string>> = derivedDefaults(broker);
   return Object.entries(BROKER_PROPERTIES).map(([name, definition]) => {
-    const given = broker.raw.get(name);
+    const sensitive = 'sensitive' in definition && definition.sensitive === true;
+    const given = sensitive && broker.raw.has(name) ? '' : broker.raw.get(name);
     const fallback = modeDefaults[name] ?? ('default' in definition ? (definition.default as string) : null);
     const synonyms: DescribedConfig['synonyms'] = [];
     if (given !== undefined) synonyms.push({ name, value: given, source: ConfigSource.STATIC_BROKER_CONFIG });
     if (fallback !== null) synonyms.push({ name, value: fallback, source: ConfigSource.DEFAULT_CONFIG });
     return {
       name,
-      value: given ?? fallback,
+      value: sensitive ? null : (given ?? fallback),
       source: given !== undefined ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG,
       type: CONFIG_TYPE[(definition.parse as { configType?: ValueKind }).configType ?? 'STRING'],
       readOnly: true,
-      synonyms,
+      sensitive,
+      synonyms: sensitive ? synonyms.map((synonym) => ({ ...synonym, value: null })) : synonyms,
     };
   });
 }

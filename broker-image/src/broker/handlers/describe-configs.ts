@@ -53,7 +53,7 @@ export const describeConfigsHandler = defineHandler(DescribeConfigs, (request, c
           value: c.value,
           readOnly: c.readOnly,
           configSource: c.source,
-          isSensitive: false,
+          isSensitive: c.sensitive ?? false,
           synonyms: request.includeSynonyms ? c.synonyms : [],
           configType: c.type,
           documentation: null,

@@ -15,6 +15,7 @@ import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeGroupsHandler } from './describe-groups.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeClientQuotasHandler } from './describe-client-quotas.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
 import { heartbeatHandler } from './heartbeat.js';
@@ -29,6 +30,12 @@ import { offsetCommitHandler } from './offset-commit.js';
 import { offsetDeleteHandler } from './offset-delete.js';
 import { offsetFetchHandler } from './offset-fetch.js';
 import { produceHandler } from './produce.js';
+import { saslAuthenticateHandler } from './sasl-authenticate.js';
+import { saslHandshakeHandler } from './sasl-handshake.js';
+import {
+  alterUserScramCredentialsHandler,
+  describeUserScramCredentialsHandler,
+} from './user-scram-credentials.js';
 import { syncGroupHandler } from './sync-group.js';
 
 /** Every API this broker serves, by key. ApiVersions advertises exactly these. */
@@ -64,6 +71,11 @@ export function brokerHandlers(): Map<number, AnyApiHandler> {
     listPartitionReassignmentsHandler,
     electLeadersHandler,
     describeLogDirsHandler,
+    saslHandshakeHandler,
+    saslAuthenticateHandler,
+    describeUserScramCredentialsHandler,
+    describeClientQuotasHandler,
+    alterUserScramCredentialsHandler,
     describeAclsHandler,
     createAclsHandler,
     deleteAclsHandler,

@@ -1,6 +1,7 @@
 // One module per Kafka API; each declares its request and response once, for every version served.
 export { AlterConfigs } from './alter-configs.js';
 export { AlterPartitionReassignments } from './alter-partition-reassignments.js';
+export { AlterUserScramCredentials } from './alter-user-scram-credentials.js';
 export { ApiVersions } from './api-versions.js';
 export { CreateAcls } from './create-acls.js';
 export { CreatePartitions } from './create-partitions.js';
@@ -10,10 +11,12 @@ export { DeleteGroups } from './delete-groups.js';
 export { DeleteRecords } from './delete-records.js';
 export { DeleteTopics } from './delete-topics.js';
 export { DescribeAcls } from './describe-acls.js';
+export { DescribeClientQuotas } from './describe-client-quotas.js';
 export { DescribeCluster } from './describe-cluster.js';
 export { DescribeConfigs } from './describe-configs.js';
 export { DescribeGroups } from './describe-groups.js';
 export { DescribeLogDirs } from './describe-log-dirs.js';
+export { DescribeUserScramCredentials } from './describe-user-scram-credentials.js';
 export { ElectLeaders } from './elect-leaders.js';
 export { Fetch } from './fetch.js';
 export { FindCoordinator } from './find-coordinator.js';
