@@ -1,6 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { killOnExit } from './kill-on-exit.js';
 
+export interface LineProcessOptions {
+  /** Called with each stdout line as it arrives (before waits are checked). */
+  readonly onLine?: (line: string) => void;
+  /** Keep every line in `lines` (the default); a long run that only needs `onLine` can say false. */
+  readonly keepLines?: boolean;
+}
+
 /**
  * A long-running child process whose stdout lines are collected, with waits on what it printed.
  * Killed on `stop()` and when the test process exits.
@@ -12,7 +19,12 @@ export class LineProcess {
   private readonly exited: Promise<number | null>;
   private waiters: { test: () => boolean; resolve: () => void }[] = [];
 
-  constructor(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  constructor(
+    command: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+    options: LineProcessOptions = {},
+  ) {
     this.child = killOnExit(
       spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
     );
@@ -22,7 +34,8 @@ export class LineProcess {
       buffered += text;
       const parts = buffered.split('\n');
       buffered = parts.pop()!;
-      this.lines.push(...parts);
+      if (options.onLine) for (const part of parts) options.onLine(part);
+      if (options.keepLines !== false) this.lines.push(...parts);
       this.check();
     });
     this.child.stderr!.setEncoding('utf8');
