@@ -9,12 +9,24 @@ import {
   credentialFromSaltedPassword,
   scramMechanismOfCode,
 } from '../../security/scram.js';
+import { AclOperation } from '../../security/acl.js';
+import { authorizedCluster } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
 /** The users' SCRAM mechanisms and iterations (never salts or keys); all users when none is named. */
 export const describeUserScramCredentialsHandler = defineHandler(
   DescribeUserScramCredentials,
-  (request, { services }) => {
+  (request, context) => {
+    const { services } = context;
+    // As Kafka: describing credentials needs DESCRIBE on the cluster.
+    if (!authorizedCluster(context, AclOperation.DESCRIBE)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ERROR_CODES.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: 'Cluster authorization failed.',
+        results: [],
+      };
+    }
     const all = services.metadata.scramCredentials();
     const byUser = new Map<string, { mechanism: number; iterations: number }[]>();
     for (const { user, mechanism, credential } of all) {
@@ -77,7 +89,8 @@ interface UserResult {
  */
 export const alterUserScramCredentialsHandler = defineHandler(
   AlterUserScramCredentials,
-  async (request, { services }) => {
+  async (request, context) => {
+    const { services } = context;
     const failures = new Map<string, UserResult>();
     const fail = (user: string, code: keyof typeof ERROR_CODES, message: string): void => {
       if (!failures.has(user)) failures.set(user, { errorCode: ERROR_CODES[code], errorMessage: message });
@@ -91,6 +104,18 @@ export const alterUserScramCredentialsHandler = defineHandler(
         fail(user, 'DUPLICATE_RESOURCE', 'A user credential cannot be altered twice in the same request');
       seen.add(key);
     };
+    // As Kafka: changing credentials needs ALTER on the cluster; every user named fails without it.
+    if (!authorizedCluster(context, AclOperation.ALTER)) {
+      const named = [...request.deletions, ...request.upsertions].map((c) => c.name);
+      return {
+        throttleTimeMs: 0,
+        results: [...new Set(named)].map((user) => ({
+          user,
+          errorCode: ERROR_CODES.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: 'Cluster authorization failed.',
+        })),
+      };
+    }
     const deletions: ScramCredentialKey[] = [];
     for (const deletion of request.deletions) {
       note(deletion.name, deletion.mechanism);
