@@ -3,13 +3,18 @@ import { Broker } from './broker/broker.js';
 import { brokerConfigFrom } from './config/broker-config.js';
 import { ConfigError } from './config/config-error.js';
 import { loadProperties, parseCommandLine } from './config/load-properties.js';
+import { LOG_REDACTION } from './util/log-redaction.js';
 
 /**
  * `strata-broker <server.properties> [--override key=value ...]`: starts the log server.
  * Exits 2 on a configuration error (naming the setting), 1 on a failure to start.
  */
 async function main(): Promise<void> {
-  const logger = pino({ level: process.env.STRATA_LOG_LEVEL ?? 'info', base: { role: 'broker' } });
+  const logger = pino({
+    level: process.env.STRATA_LOG_LEVEL ?? 'info',
+    base: { role: 'broker' },
+    redact: LOG_REDACTION,
+  });
   let broker: Broker;
   try {
     const commandLine = parseCommandLine(process.argv.slice(2));

@@ -1,5 +1,5 @@
-import pino from 'pino';
 import { EnvironmentError, loadConfig } from './config.js';
+import { createLogger } from './api/logging.js';
 import { ControlPlane } from './control-plane.js';
 
 /** `npm start`: the control plane on http://127.0.0.1:8080 with SQLite and the local provider. */
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     process.stderr.write(`strata control plane: ${error.message}\n`);
     process.exit(2);
   }
-  const logger = pino({ level: config.logLevel, base: { role: 'control-plane' } });
+  const logger = createLogger(config.logLevel);
   let controlPlane: ControlPlane;
   try {
     controlPlane = await ControlPlane.start({ config, logger });

@@ -86,7 +86,7 @@ export async function ensureAdminKey(
     if (isCurrentHash(stale.hash)) continue;
     await db.apiKey.delete({ where: { id: stale.id } });
     logger?.warn(
-      { apiKey: { id: stale.id, name: stale.name, createdAt: stale.createdAt } },
+      { keyId: stale.id, keyName: stale.name, createdAt: stale.createdAt },
       `API key "${stale.name}" was stored in a format that is no longer accepted and has been removed: ` +
         'set STRATA_API_KEY to a new key (e.g. openssl rand -hex 32), or start without it once to have one made',
     );
