@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand } from './run-command.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { tempDir } from './temp-dir.js';
 
 /** A certificate with its key, as PEM files and text. */
@@ -33,9 +34,16 @@ export interface TestCertificates {
   cleanup(): void;
 }
 
+const execFileAsync = promisify(execFile);
+
 async function openssl(args: string[]): Promise<void> {
-  const result = await runCommand('openssl', args, { timeoutMs: 60_000 });
-  if (result.code !== 0) throw new Error(`openssl ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  try {
+    await execFileAsync('openssl', args, { timeout: 60_000 });
+  } catch (error) {
+    throw new Error(
+      `openssl ${args.join(' ')} failed: ${(error as { stderr?: string }).stderr ?? String(error)}`,
+    );
+  }
 }
 
 /** Generates a CA and certificates signed by it with openssl (EC P-256 keys, one day of validity). */
