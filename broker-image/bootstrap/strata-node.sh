@@ -28,6 +28,14 @@ BUNDLE_DIR=$(dirname "$here")
 # Where the broker's data volume is mounted: the path whose disk use the deployment watches.
 DATA_MOUNT_PATH=/var/lib/strata/data
 
+# The broker admin endpoint's token (admin.listener.token.file): 32 random bytes in base64url, made
+# on the first run and kept after, readable by root and the broker's group only.
+ensure_admin_token() {
+  local file=$1 group=$2
+  [ -s "$file" ] && return 0
+  head -c 32 /dev/urandom | base64 | tr -d '\n=' | tr '+/' '-_' | write_file "$file" 0640 "root:$group"
+}
+
 bootstrap_broker() {
   local ip=$1 user=$2 config_dir data_mount unit_dir logs_dir properties node heap group
   config_dir=$(host_path /etc/strata)
@@ -44,7 +52,10 @@ bootstrap_broker() {
   install -d -o "$user" -g "$group" -m 0750 "$logs_dir"
 
   install -d -m 0755 "$config_dir" "$unit_dir"
+  ensure_admin_token "$config_dir/admin.token" "$group"
   properties=$(render_broker_properties "$ip" "$logs_dir")
+  # The admin endpoint takes changes only with the token in this file.
+  properties+=$'\n'"admin.listener.token.file=$config_dir/admin.token"
   printf '%s\n' "$properties" | write_file "$config_dir/server.properties" 0640 "root:$group"
   node=$(node_binary)
   heap=$(broker_heap_mib "$(memory_kib)")

@@ -5,7 +5,7 @@
 # What the node itself decides; the cluster's configuration may not set them.
 NODE_OWN_PROPERTIES=(
   node.id broker.id broker.rack cluster.id listeners advertised.listeners admin.listener
-  log.dirs log.dir coordinator.endpoints
+  admin.listener.token.file log.dirs log.dir coordinator.endpoints
 )
 
 # The cluster's own Kafka settings (STRATA_BROKER_SETTINGS_B64, decoded), or nothing.

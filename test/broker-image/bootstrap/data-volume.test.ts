@@ -302,7 +302,13 @@ describe('a broker instance', () => {
         'broker.rack': 'us-east-1a',
         'log.dirs': logsDir,
         'coordinator.endpoints': `http://127.0.0.1:${clientPort}`,
+        'admin.listener.token.file': join(node.root, 'etc/strata/admin.token'),
       });
+      // The admin token: made once, 256 bits, readable by root and the broker's group only.
+      const tokenFile = join(node.root, 'etc/strata/admin.token');
+      const token = readFileSync(tokenFile, 'utf8');
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o640);
       const units = join(node.root, 'etc/systemd/system');
       expect(unitSetting(join(units, 'strata-broker.service'), 'User')).toBe(SERVICE_USER);
       expect(unitSetting(join(units, 'strata-broker.service'), 'RequiresMountsFor')).toBe(node.mountPoint);
@@ -363,9 +369,11 @@ describe('a broker instance', () => {
     expect(first.stderr).toContain('already has a file system (ext4)');
     expect(blkid(volume.device, 'UUID')).toBe(uuid);
     writeFileSync(join(node.mountPoint, 'logs', 'kept.txt'), 'from before');
+    const token = readFileSync(join(node.root, 'etc/strata/admin.token'), 'utf8');
 
     const second = await runBootstrap(node.strataNode, [], node.env);
     expect(second.code, second.stderr).toBe(0);
+    expect(readFileSync(join(node.root, 'etc/strata/admin.token'), 'utf8')).toBe(token);
     expect(mountSource(node.mountPoint)).toBe(volume.device);
     expect(readFileSync(join(node.mountPoint, 'logs', 'kept.txt'), 'utf8')).toBe('from before');
     expect(readFileSync(join(node.root, 'etc/fstab'), 'utf8').trim().split('\n')).toEqual([
