@@ -46,6 +46,9 @@ export class BrokerCluster {
         'group.initial.rebalance.delay.ms': 0,
         'metadata.lease.ttl.seconds': 3,
         'replica.lag.time.max.ms': 5000,
+        // With an authorizer the brokers' own principal (ANONYMOUS on this PLAINTEXT inter-broker
+        // listener) must be a super user, or followers are refused ClusterAction.
+        ...(this.options.properties?.['authorizer.class.name'] ? { 'super.users': 'User:ANONYMOUS' } : {}),
         ...this.options.properties,
       },
     });
