@@ -54,6 +54,8 @@ export const createTopicsHandler = defineHandler(CreateTopics, async (request, c
         configs,
         validateOnly: request.validateOnly,
       });
+      // As Kafka: the created topic's configs only with DESCRIBE_CONFIGS on it.
+      const configsVisible = authorizedTopic(context, AclOperation.DESCRIBE_CONFIGS, t.name);
       topics.push({
         name: t.name,
         topicId: created.topic?.topicId ?? Buffer.alloc(16),
@@ -61,13 +63,16 @@ export const createTopicsHandler = defineHandler(CreateTopics, async (request, c
         errorMessage: null,
         numPartitions: created.numPartitions,
         replicationFactor: created.replicationFactor,
-        configs: describeTopicConfigs(created.configs, services.config).map((c) => ({
-          name: c.name,
-          value: c.value,
-          readOnly: c.readOnly,
-          configSource: c.source,
-          isSensitive: false,
-        })),
+        ...(configsVisible ? {} : { topicConfigErrorCode: ERROR_CODES.TOPIC_AUTHORIZATION_FAILED }),
+        configs: !configsVisible
+          ? null
+          : describeTopicConfigs(created.configs, services.config).map((c) => ({
+              name: c.name,
+              value: c.value,
+              readOnly: c.readOnly,
+              configSource: c.source,
+              isSensitive: false,
+            })),
       });
       if (created.topic)
         services.logger.info({ topic: t.name, partitions: created.numPartitions }, 'created topic');

@@ -2,14 +2,14 @@ import { topicNameProblem, type TopicMetadata } from '../../cluster/metadata.js'
 import { ERROR_CODES, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import { Metadata } from '../../protocol/messages/metadata.js';
 import type { ResponseOf } from '../../protocol/schema/api.js';
-import { AclOperation, ResourceType } from '../../security/acl.js';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../../security/acl.js';
 import {
   authorizedCluster,
   authorizedOperations,
   authorizedTopic,
 } from '../../security/request-authorization.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
-import { ALL_TOPIC_OPERATIONS } from './authorized-operations.js';
+import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS } from './authorized-operations.js';
 
 type TopicResponse = NonNullable<ResponseOf<typeof Metadata>['topics']>[number];
 
@@ -139,6 +139,11 @@ export const metadataHandler = defineHandler(Metadata, async (request, context: 
     clusterId: store.clusterId,
     controllerId: store.controllerId(),
     topics,
-    clusterAuthorizedOperations: -0x80000000,
+    // v8-10, as DescribeCluster: the operations only with DESCRIBE on the cluster (else none).
+    clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
+      ? authorizedCluster(context, AclOperation.DESCRIBE)
+        ? authorizedOperations(context, ResourceType.CLUSTER, CLUSTER_NAME, ALL_CLUSTER_OPERATIONS)
+        : 0
+      : -0x80000000,
   };
 });
