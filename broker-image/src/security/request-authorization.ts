@@ -8,12 +8,24 @@ import { principalString } from './principal.js';
  * authorizer every question is answered yes.
  */
 
-/** The client's address as ACL hosts name it: without the port, IPv4 unmapped, IPv6 compressed. */
+/**
+ * The client's address as Kafka's ACL hosts name it (Java's getHostAddress): without the port,
+ * IPv4-mapped addresses as IPv4, IPv6 as eight hex groups without leading zeros (`0:0:0:0:0:0:0:1`).
+ */
 export function clientHost(remoteAddress: string): string {
   const withoutPort = remoteAddress.replace(/:\d+$/, '');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(withoutPort);
   if (mapped) return mapped[1]!;
-  return isIP(withoutPort) === 6 ? new URL(`http://[${withoutPort}]`).hostname.slice(1, -1) : withoutPort;
+  if (isIP(withoutPort) !== 6) return withoutPort;
+  const [head = '', tail] = withoutPort.split('::');
+  const groups = (part: string | undefined): string[] => (part ? part.split(':') : []);
+  const left = groups(head);
+  const right = groups(tail);
+  const all =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.map((g) => parseInt(g, 16).toString(16)).join(':');
 }
 
 export function authorized(

@@ -178,6 +178,8 @@ describe('ACL filters and validation', () => {
   it('names client hosts as ACLs do', () => {
     expect(clientHost('127.0.0.1:5555')).toBe('127.0.0.1');
     expect(clientHost('::ffff:10.1.2.3:5555')).toBe('10.1.2.3');
-    expect(clientHost('0:0:0:0:0:0:0:1:5555')).toBe('::1');
+    // As Java writes IPv6 addresses: eight groups, no leading zeros, no '::'.
+    expect(clientHost('::1:5555')).toBe('0:0:0:0:0:0:0:1');
+    expect(clientHost('fe80::0a:1:5555')).toBe('fe80:0:0:0:0:0:a:1');
   });
 });
