@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { InterBrokerSasl } from '../config/listener-security.js';
@@ -161,7 +161,13 @@ export class BrokerClient {
     return new Promise<Socket>((resolve, reject) => {
       const tls = this.security.tls;
       const socket = tls
-        ? connectTls({ ...tls, host: this.host, port: this.port, servername: tls.servername ?? this.host })
+        ? connectTls({
+            ...tls,
+            host: this.host,
+            port: this.port,
+            // SNI takes host names only (RFC 6066); an address is still checked against the certificate.
+            servername: tls.servername ?? (isIP(this.host) ? undefined : this.host),
+          })
         : connect({ host: this.host, port: this.port });
       const decoder = new FrameDecoder(this.maxFrameBytes);
       let opened = false;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { getProperties } from 'properties-file';
 import { BROKER_PROPERTIES } from './broker-properties.js';
 import { ConfigError } from './config-error.js';
+import { isPerListenerSetting } from './listener-security.js';
 
 /** Environment variables of the control plane; a broker it launches inherits them and ignores them. */
 const CONTROL_PLANE_VARIABLES = new Set([
@@ -69,7 +70,7 @@ export function loadProperties(commandLine: CommandLine, env: NodeJS.ProcessEnv)
     if (!variable.startsWith('STRATA_') || value === undefined || CONTROL_PLANE_VARIABLES.has(variable))
       continue;
     const name = propertyNameOfVariable(variable);
-    if (!(name in BROKER_PROPERTIES)) {
+    if (!(name in BROKER_PROPERTIES) && !isPerListenerSetting(name)) {
       throw new ConfigError(variable, `names the setting ${name}, which is not a setting Strata knows`);
     }
     properties.set(name, value);
