@@ -97,6 +97,13 @@ export interface ReplicaManagerOptions {
   readonly brokerEpochOf?: (nodeId: number) => number | undefined;
 }
 
+/** Records appended as leader: where, in which leader epoch, and the offset after the last. */
+interface AppendedAsLeader {
+  readonly partition: Partition;
+  readonly leaderEpoch: number;
+  readonly endOffset: number;
+}
+
 /** A follower not registered (as the leader sees the metadata) reports progress under this epoch. */
 const UNREGISTERED = -1;
 
@@ -212,7 +219,7 @@ export class ReplicaManager {
   ): Promise<ProducePartitionResult[]> {
     const now = this.clock.now();
     const results = await Promise.all(
-      entries.map(async (entry): Promise<ProducePartitionResult & { endOffset?: number }> => {
+      entries.map(async (entry): Promise<ProducePartitionResult & { appended?: AppendedAsLeader }> => {
         try {
           if (acks !== 0 && acks !== 1 && acks !== -1) {
             throw new KafkaError('INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, not ${acks}`);
@@ -224,6 +231,7 @@ export class ReplicaManager {
             );
           }
           const partition = this.leaderPartition(entry.topic, entry.partition);
+          const leaderEpoch = partition.leaderEpoch;
           this.logManager.ensureCapacity(entry.records.length);
           const result = await this.appendOrStorageError(
             partition,
@@ -240,7 +248,7 @@ export class ReplicaManager {
             baseOffset: result.baseOffset,
             logAppendTime: result.logAppendTime,
             logStartOffset: result.logStartOffset,
-            endOffset: result.lastOffset + 1,
+            appended: { partition, leaderEpoch, endOffset: result.lastOffset + 1 },
           };
         } catch (error) {
           if (!(error instanceof KafkaError))
@@ -260,23 +268,28 @@ export class ReplicaManager {
       }),
     );
     if (acks !== -1) return results;
-    const waiting = entries
-      .map((entry, i) => ({ entry, result: results[i]! }))
-      .filter(({ result }) => result.endOffset !== undefined);
-    const replicated = (): boolean =>
-      waiting.every(({ entry, result }) => {
-        const p = this.getPartition(entry.topic, entry.partition);
-        return !p || p.log.highWatermark >= result.endOffset!;
-      });
+    const waiting = results.flatMap((r) => (r.appended ? [r.appended] : []));
+    // Done when every partition's high watermark passed its records, or it is led elsewhere now.
+    const settled = (a: AppendedAsLeader): boolean =>
+      !this.stillLeadsAsAppended(a) || a.partition.log.highWatermark >= a.endOffset;
     await this.producePurgatory.waitUntil(
-      waiting.map(({ entry }) => topicPartitionKey(entry.topic, entry.partition)),
+      waiting.map((a) => a.partition.key),
       timeoutMs,
-      replicated,
+      () => waiting.every(settled),
     );
-    return results.map((result, i) => {
-      const entry = entries[i]!;
-      const p = this.getPartition(entry.topic, entry.partition);
-      if (result.endOffset !== undefined && p && p.state.isr.length < minInsyncReplicasOf(entry.topic)) {
+    return results.map(({ appended, ...result }, i) => {
+      if (!appended) return result;
+      // The high watermark of a term this broker no longer leads says nothing of these records:
+      // as a follower it may have cut them and taken other records at the same offsets.
+      if (!this.stillLeadsAsAppended(appended)) {
+        return {
+          ...result,
+          errorCode: ERROR_CODES.NOT_LEADER_OR_FOLLOWER,
+          errorMessage: `leadership of ${appended.partition.key} moved before the records were replicated`,
+        };
+      }
+      const p = appended.partition;
+      if (p.state.isr.length < minInsyncReplicasOf(entries[i]!.topic)) {
         return {
           ...result,
           errorCode: ERROR_CODES.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
@@ -284,13 +297,19 @@ export class ReplicaManager {
             'the in-sync replicas shrank below min.insync.replicas while the records were replicated',
         };
       }
-      if (result.endOffset === undefined || (p && p.log.highWatermark >= result.endOffset)) return result;
+      if (p.log.highWatermark >= appended.endOffset) return result;
       return {
         ...result,
-        errorCode: p ? ERROR_CODES.REQUEST_TIMED_OUT : ERROR_CODES.NOT_LEADER_OR_FOLLOWER,
-        errorMessage: p ? 'the in-sync replicas did not acknowledge in time' : 'the partition moved away',
+        errorCode: ERROR_CODES.REQUEST_TIMED_OUT,
+        errorMessage: 'the in-sync replicas did not acknowledge in time',
       };
     });
+  }
+
+  /** Whether this broker still leads the partition it appended to, in the same leader epoch. */
+  private stillLeadsAsAppended(appended: AppendedAsLeader): boolean {
+    const p = appended.partition;
+    return this.getPartition(p.topic, p.index) === p && p.isLeader && p.leaderEpoch === appended.leaderEpoch;
   }
 
   private async appendOrStorageError(
