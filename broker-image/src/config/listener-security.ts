@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { SecureVersion } from 'node:tls';
 import { parseJaasConfig, jaasUsers, type JaasConfig } from '../security/jaas.js';
 import { isCertificate, isPrivateKey, pemBlocks } from '../security/pem.js';
-import { isScramMechanism, type ScramMechanism } from '../security/scram.js';
+import { isScramMechanism } from '../security/scram.js';
 import { BROKER_PROPERTIES, type BrokerPropertyName } from './broker-properties.js';
 import { ConfigError } from './config-error.js';
 import type { Listener } from './listeners.js';
