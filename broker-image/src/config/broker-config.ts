@@ -52,6 +52,10 @@ export interface BrokerConfig {
   readonly groupMinSessionTimeoutMs: number;
   readonly groupMaxSessionTimeoutMs: number;
   readonly groupMaxSize: number;
+  /** KIP-848 consumer groups' server-side assignors (short names or Kafka's class names); the first is the default. */
+  readonly groupConsumerAssignors: readonly string[];
+  readonly groupConsumerHeartbeatIntervalMs: number;
+  readonly groupConsumerSessionTimeoutMs: number;
   readonly replicaLagTimeMaxMs: number;
   readonly replicaFetchMaxBytes: number;
   readonly replicaFetchWaitMaxMs: number;
@@ -291,6 +295,9 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),
     groupMaxSize: get('group.max.size'),
+    groupConsumerAssignors: get('group.consumer.assignors'),
+    groupConsumerHeartbeatIntervalMs: get('group.consumer.heartbeat.interval.ms'),
+    groupConsumerSessionTimeoutMs: get('group.consumer.session.timeout.ms'),
     replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
     replicaFetchMaxBytes: get('replica.fetch.max.bytes'),
     replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),

@@ -94,6 +94,17 @@ export const BROKER_PROPERTIES = {
   'group.min.session.timeout.ms': { parse: int(0), default: '6000' },
   'group.max.session.timeout.ms': { parse: int(0), default: '1800000' },
   'group.max.size': { parse: int(1), default: '2147483647' },
+  'group.consumer.assignors': {
+    parse: list,
+    default:
+      'org.apache.kafka.coordinator.group.assignor.UniformAssignor,org.apache.kafka.coordinator.group.assignor.RangeAssignor',
+  },
+  'group.consumer.heartbeat.interval.ms': { parse: int(1), default: '5000' },
+  'group.consumer.session.timeout.ms': { parse: int(1), default: '45000' },
+  'group.consumer.migration.policy': {
+    parse: oneOf('disabled', 'upgrade', 'downgrade', 'bidirectional'),
+    default: 'bidirectional',
+  },
   'replica.lag.time.max.ms': { parse: long(1), default: '30000' },
   'replica.fetch.max.bytes': { parse: int(0), default: '1048576' },
   'replica.fetch.wait.max.ms': { parse: int(0), default: '500' },

@@ -11,6 +11,14 @@ import {
   type SyncRequest,
 } from './group-membership.js';
 import { GroupRebalancer, type RebalanceConfig } from './group-rebalancer.js';
+import {
+  ConsumerGroupMembership,
+  type ConsumerGroupConfig,
+  type ConsumerHeartbeatRequest,
+  type ConsumerHeartbeatResult,
+  type DescribedConsumerGroup,
+  type TopicCatalog,
+} from './consumer-group-membership.js';
 import { GroupRegistry } from './group-registry.js';
 import { GroupStatePersistence, type OffsetsTopicLog } from './group-state-persistence.js';
 import {
@@ -23,8 +31,18 @@ import {
 export type { CommitPartition, FetchedOffset } from './offset-manager.js';
 export type { JoinRequest, LeaveResult, SyncRequest } from './group-membership.js';
 export type { OffsetsTopicLog } from './group-state-persistence.js';
+export type {
+  ConsumerHeartbeatRequest,
+  ConsumerHeartbeatResult,
+  DescribedConsumerGroup,
+  TopicCatalog,
+} from './consumer-group-membership.js';
 
-export interface GroupCoordinatorConfig extends MembershipConfig, RebalanceConfig, OffsetManagerConfig {
+export interface GroupCoordinatorConfig
+  extends MembershipConfig,
+    RebalanceConfig,
+    OffsetManagerConfig,
+    ConsumerGroupConfig {
   readonly offsetsTopicNumPartitions: number;
 }
 
@@ -62,6 +80,7 @@ export class GroupCoordinator {
   private readonly rebalancer: GroupRebalancer;
   private readonly membership: GroupMembership;
   private readonly offsets: OffsetManager;
+  private readonly consumerGroups: ConsumerGroupMembership;
 
   constructor(
     config: GroupCoordinatorConfig,
@@ -81,6 +100,7 @@ export class GroupCoordinator {
       logger,
     );
     this.offsets = new OffsetManager(config, this.registry, this.persistence, clock, logger);
+    this.consumerGroups = new ConsumerGroupMembership(config, this.registry, logger);
   }
 
   partitionFor(groupId: string): number {
@@ -101,7 +121,18 @@ export class GroupCoordinator {
 
   /** Gives up a partition (leadership moved): its groups are dropped and their waiters told. */
   unloadPartition(partition: number): void {
+    for (const group of [...this.registry.allConsumer()])
+      if (this.registry.partitionFor(group.groupId) === partition) this.consumerGroups.forget(group.groupId);
     for (const group of this.registry.releasePartition(partition) ?? []) this.rebalancer.groupUnloaded(group);
+  }
+
+  /** ConsumerGroupHeartbeat (KIP-848): join, heartbeat or leave a consumer group. */
+  consumerGroupHeartbeat(request: ConsumerHeartbeatRequest, topics: TopicCatalog): ConsumerHeartbeatResult {
+    return this.consumerGroups.heartbeat(request, topics);
+  }
+
+  consumerGroupDescribe(groupId: string, topics: TopicCatalog): DescribedConsumerGroup {
+    return this.consumerGroups.describe(groupId, topics);
   }
 
   joinGroup(request: JoinRequest): Promise<JoinResult> {
@@ -130,6 +161,7 @@ export class GroupCoordinator {
     groupInstanceId: string | null,
     partitions: readonly CommitPartition[],
     topicExists: (topic: string, partition: number) => boolean,
+    apiVersion?: number,
   ): Promise<number[]> {
     return this.offsets.commitOffsets(
       groupId,
@@ -138,11 +170,17 @@ export class GroupCoordinator {
       groupInstanceId,
       partitions,
       topicExists,
+      apiVersion,
     );
   }
 
-  fetchOffsets(groupId: string, partitions: readonly TopicPartition[] | null): FetchedOffset[] {
-    return this.offsets.fetchOffsets(groupId, partitions);
+  /** `member`: OffsetFetch v9's member id and epoch, checked against a consumer group's member. */
+  fetchOffsets(
+    groupId: string,
+    partitions: readonly TopicPartition[] | null,
+    member?: { memberId: string | null; memberEpoch: number },
+  ): FetchedOffset[] {
+    return this.offsets.fetchOffsets(groupId, partitions, member);
   }
 
   deleteOffsets(
@@ -174,6 +212,25 @@ export class GroupCoordinator {
     } catch (error) {
       return dead(errorCodeOf(error));
     }
+    const consumerGroup = this.registry.getConsumer(groupId);
+    if (consumerGroup) {
+      // A consumer group as DescribeGroups shows it to classic tools: members without metadata.
+      return {
+        errorCode: ERROR_CODES.NONE,
+        groupId,
+        groupState: consumerGroup.state,
+        protocolType: 'consumer',
+        protocolData: consumerGroup.assignorName,
+        members: [...consumerGroup.members.values()].map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.instanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          memberMetadata: Buffer.alloc(0),
+          memberAssignment: Buffer.alloc(0),
+        })),
+      };
+    }
     const group = this.registry.get(groupId);
     if (!group) return dead(ERROR_CODES.NONE);
     const stable = group.is('Stable');
@@ -194,18 +251,42 @@ export class GroupCoordinator {
     };
   }
 
-  listGroups(states: readonly string[]): { groupId: string; protocolType: string; groupState: GroupState }[] {
+  /** ListGroups: `types` (v5) filters on "classic" or "consumer", case-insensitively. */
+  listGroups(
+    states: readonly string[],
+    types: readonly string[] = [],
+  ): { groupId: string; protocolType: string; groupState: GroupState | string; groupType: string }[] {
     const wanted = new Set(states.map((s) => s.toLowerCase()));
-    return [...this.registry.all()]
-      .filter((g) => this.registry.coordinates(g.groupId) && !g.is('Dead'))
-      .filter((g) => wanted.size === 0 || wanted.has(g.state.toLowerCase()))
-      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state }));
+    const wantedTypes = new Set(types.map((s) => s.toLowerCase()));
+    const consumer = [...this.registry.allConsumer()]
+      .filter((g) => this.registry.coordinates(g.groupId))
+      .map((g) => ({ groupId: g.groupId, protocolType: 'consumer', groupState: g.state as string, groupType: 'Consumer' }));
+    const consumerIds = new Set(consumer.map((g) => g.groupId));
+    const classic = [...this.registry.all()]
+      .filter((g) => this.registry.coordinates(g.groupId) && !g.is('Dead') && !consumerIds.has(g.groupId))
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state as string, groupType: 'Classic' }));
+    return [...classic, ...consumer]
+      .filter((g) => wanted.size === 0 || wanted.has(g.groupState.toLowerCase()))
+      .filter((g) => wantedTypes.size === 0 || wantedTypes.has(g.groupType.toLowerCase()));
   }
 
   /** DeleteGroups: only empty groups; their metadata and offsets are tombstoned. */
   async deleteGroup(groupId: string): Promise<number> {
     try {
       this.registry.checkCoordinator(groupId);
+      const consumerGroup = this.registry.getConsumer(groupId);
+      if (consumerGroup) {
+        if (consumerGroup.members.size > 0)
+          throw new KafkaError('NON_EMPTY_GROUP', `group ${groupId} still has members`);
+        this.registry.deleteConsumer(groupId);
+        this.consumerGroups.forget(groupId);
+        consumerGroup.dead = true;
+        const store = this.registry.get(groupId);
+        if (!store) {
+          await this.persistence.removeOffsets(groupId, [], true);
+          return ERROR_CODES.NONE;
+        }
+      }
       const group = this.registry.get(groupId);
       if (!group || group.is('Dead'))
         throw new KafkaError('GROUP_ID_NOT_FOUND', `group ${groupId} does not exist`);
@@ -222,6 +303,7 @@ export class GroupCoordinator {
 
   /** Stops timers; parked requests are answered so their connections can close cleanly. */
   shutdown(): void {
+    this.consumerGroups.shutdown();
     this.rebalancer.shutdown();
   }
 }

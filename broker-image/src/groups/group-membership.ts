@@ -89,6 +89,15 @@ export class GroupMembership {
           `session.timeout.ms ${request.sessionTimeoutMs} is outside [group.min.session.timeout.ms ${this.config.groupMinSessionTimeoutMs}, group.max.session.timeout.ms ${this.config.groupMaxSessionTimeoutMs}]`,
         );
       }
+      const consumerGroup = this.registry.getConsumer(groupId);
+      if (consumerGroup && consumerGroup.members.size > 0) {
+        throw new KafkaError(
+          'INCONSISTENT_GROUP_PROTOCOL',
+          `group ${groupId} is a consumer group with members of the consumer protocol`,
+        );
+      }
+      // An empty consumer group becomes a classic one (its offsets are kept).
+      if (consumerGroup) this.registry.deleteConsumer(groupId);
     } catch (error) {
       return joinError(errorCodeOf(error), memberId);
     }

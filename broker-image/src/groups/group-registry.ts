@@ -1,5 +1,6 @@
 import { KafkaError } from '../protocol/errors.js';
 import type { ClassicGroup } from './classic-group.js';
+import type { ConsumerGroup } from './consumer-group.js';
 import { offsetsPartitionFor } from './coordinator-key.js';
 
 /**
@@ -13,6 +14,11 @@ import { offsetsPartitionFor } from './coordinator-key.js';
  */
 export class GroupRegistry {
   private readonly groups = new Map<string, ClassicGroup>();
+  /**
+   * KIP-848 consumer groups. A consumer group's committed offsets stay in the classic group of the
+   * same id (an Empty one, its offset store), so offsets carry over when an empty group changes type.
+   */
+  private readonly consumerGroups = new Map<string, ConsumerGroup>();
   private readonly owned = new Set<number>();
 
   constructor(private readonly offsetsTopicNumPartitions: number) {}
@@ -50,6 +56,22 @@ export class GroupRegistry {
     this.groups.delete(groupId);
   }
 
+  getConsumer(groupId: string): ConsumerGroup | undefined {
+    return this.consumerGroups.get(groupId);
+  }
+
+  addConsumer(group: ConsumerGroup): void {
+    this.consumerGroups.set(group.groupId, group);
+  }
+
+  deleteConsumer(groupId: string): void {
+    this.consumerGroups.delete(groupId);
+  }
+
+  allConsumer(): IterableIterator<ConsumerGroup> {
+    return this.consumerGroups.values();
+  }
+
   /** Every group the registry holds. */
   all(): IterableIterator<ClassicGroup> {
     return this.groups.values();
@@ -72,6 +94,11 @@ export class GroupRegistry {
       if (this.partitionFor(id) !== partition) continue;
       released.push(group);
       this.groups.delete(id);
+    }
+    for (const [id, group] of this.consumerGroups) {
+      if (this.partitionFor(id) !== partition) continue;
+      group.dead = true;
+      this.consumerGroups.delete(id);
     }
     return released;
   }

@@ -18,6 +18,10 @@ export class GroupTimers {
     this.timers.set(key, timer);
   }
 
+  has(key: string): boolean {
+    return this.timers.has(key);
+  }
+
   cancel(key: string): void {
     const timer = this.timers.get(key);
     if (timer) {

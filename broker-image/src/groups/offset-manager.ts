@@ -3,6 +3,7 @@ import { ERROR_CODES, KafkaError, errorCodeOf } from '../protocol/errors.js';
 import type { TopicPartition } from '../storage/topic-partition.js';
 import type { Clock } from '../util/clock.js';
 import { ClassicGroup, offsetKey, parseOffsetKey, type OffsetAndMetadata } from './classic-group.js';
+import type { ConsumerGroup } from './consumer-group.js';
 import type { GroupRegistry } from './group-registry.js';
 import { appendErrorToGroupError, type GroupStatePersistence } from './group-state-persistence.js';
 
@@ -58,12 +59,18 @@ export class OffsetManager {
     groupInstanceId: string | null,
     partitions: readonly CommitPartition[],
     topicExists: (topic: string, partition: number) => boolean,
+    apiVersion = 9,
   ): Promise<number[]> {
     try {
       if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'the group id is empty');
       this.registry.checkCoordinator(groupId);
       const group = this.registry.get(groupId);
-      if (!group) {
+      const consumerGroup = this.registry.getConsumer(groupId);
+      if (consumerGroup) {
+        validateConsumerOffsetCommit(consumerGroup, generationId, memberId, groupInstanceId, apiVersion);
+        // The consumer group's offsets are kept by the classic group of the same id.
+        if (!group) this.registry.add(new ClassicGroup(groupId, this.clock.now()));
+      } else if (!group) {
         if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
           throw new KafkaError('ILLEGAL_GENERATION', `group ${groupId} has no generation ${generationId}`);
         }
@@ -117,8 +124,20 @@ export class OffsetManager {
    * OffsetFetch: the committed offset of each requested partition (or of every partition with one
    * when `partitions` is null). Partitions without a commit get offset -1.
    */
-  fetchOffsets(groupId: string, partitions: readonly TopicPartition[] | null): FetchedOffset[] {
+  fetchOffsets(
+    groupId: string,
+    partitions: readonly TopicPartition[] | null,
+    member?: { memberId: string | null; memberEpoch: number },
+  ): FetchedOffset[] {
     this.registry.checkCoordinator(groupId);
+    const consumerGroup = this.registry.getConsumer(groupId);
+    if (consumerGroup && member && (member.memberId !== null || member.memberEpoch >= 0)) {
+      // A consumer group member fetching (OffsetFetch v9+) must be in the group at its epoch.
+      const m = consumerGroup.members.get(member.memberId ?? '');
+      if (!m) throw new KafkaError('UNKNOWN_MEMBER_ID', `member ${member.memberId} is not in group ${groupId}`);
+      if (member.memberEpoch !== m.memberEpoch)
+        throw new KafkaError('STALE_MEMBER_EPOCH', `member epoch ${member.memberEpoch} is not ${m.memberEpoch}`);
+    }
     const group = this.registry.get(groupId);
     const found = (topic: string, partition: number, o: OffsetAndMetadata): FetchedOffset => ({
       topic,
@@ -156,7 +175,13 @@ export class OffsetManager {
       const group = this.registry.get(groupId);
       if (!group || group.is('Dead'))
         throw new KafkaError('GROUP_ID_NOT_FOUND', `group ${groupId} does not exist`);
-      const subscribed = group.is('Empty') ? new Set<string>() : group.subscribedTopics();
+      const consumerGroup = this.registry.getConsumer(groupId);
+      const subscribed =
+        consumerGroup && consumerGroup.members.size > 0
+          ? consumerGroup.subscribedTopicNames()
+          : group.is('Empty')
+            ? new Set<string>()
+            : group.subscribedTopics();
       if (!subscribed) throw new KafkaError('NON_EMPTY_GROUP', `group ${groupId} has members`);
       const partitionErrors = partitions.map((p) =>
         subscribed.has(p.topic) ? ERROR_CODES.GROUP_SUBSCRIBED_TO_TOPIC : ERROR_CODES.NONE,
@@ -187,6 +212,8 @@ export class OffsetManager {
     let expired = 0;
     for (const group of [...this.registry.all()]) {
       if (!this.registry.coordinates(group.groupId)) continue;
+      // A consumer group with members keeps its offsets (its classic group is only their store).
+      if ((this.registry.getConsumer(group.groupId)?.members.size ?? 0) > 0) continue;
       const subscribed = group.is('Empty') ? undefined : group.subscribedTopics();
       if (!group.is('Empty') && !subscribed) continue;
       const gone: string[] = [];
@@ -236,6 +263,33 @@ export class OffsetManager {
       }
     }
   }
+}
+
+/**
+ * Whether a consumer group member may commit (Kafka's ConsumerGroup.validateOffsetCommit): commits
+ * without a member are accepted only while the group is empty; a member must be known and commit
+ * at its current epoch (an older one is STALE_MEMBER_EPOCH, a newer one FENCED_MEMBER_EPOCH), with
+ * OffsetCommit v9 or later.
+ */
+function validateConsumerOffsetCommit(
+  group: ConsumerGroup,
+  memberEpoch: number,
+  memberId: string,
+  groupInstanceId: string | null,
+  apiVersion: number,
+): void {
+  if (memberEpoch < 0 && memberId === '' && groupInstanceId === null) {
+    if (group.members.size === 0) return;
+    throw new KafkaError('UNKNOWN_MEMBER_ID', 'offsets without a member id are only accepted while the group is empty');
+  }
+  const member = group.members.get(memberId);
+  if (!member) throw new KafkaError('UNKNOWN_MEMBER_ID', `member ${memberId} is not in group ${group.groupId}`);
+  if (apiVersion < 9)
+    throw new KafkaError('UNSUPPORTED_VERSION', 'consumer group members commit with OffsetCommit v9 or later');
+  if (memberEpoch > member.memberEpoch)
+    throw new KafkaError('FENCED_MEMBER_EPOCH', `member epoch ${memberEpoch} is newer than ${member.memberEpoch}`);
+  if (memberEpoch < member.memberEpoch)
+    throw new KafkaError('STALE_MEMBER_EPOCH', `member epoch ${memberEpoch} is older than ${member.memberEpoch}`);
 }
 
 /** Whether a member may commit offsets for the group, as Kafka decides; throws the refusal. */

@@ -323,7 +323,7 @@ describe('GroupCoordinator', () => {
         .sort(),
     ).toEqual(['g', 'standalone']);
     expect(groups.listGroups(['stable'])).toEqual([
-      { groupId: 'g', protocolType: 'consumer', groupState: 'Stable' },
+      { groupId: 'g', protocolType: 'consumer', groupState: 'Stable', groupType: 'Classic' },
     ]);
     expect(groups.listGroups(['Empty']).map((g) => g.groupId)).toEqual(['standalone']);
   });

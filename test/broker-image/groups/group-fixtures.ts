@@ -47,6 +47,9 @@ export const config: GroupCoordinatorConfig = {
   groupMaxSize: 10,
   offsetMetadataMaxBytes: 16,
   offsetsRetentionMinutes: 1,
+  groupConsumerAssignors: ['uniform', 'range'],
+  groupConsumerHeartbeatIntervalMs: 5000,
+  groupConsumerSessionTimeoutMs: 45_000,
 };
 
 export const silentLogger = pino({ level: 'silent' });

@@ -2,6 +2,8 @@ import type { AnyApiHandler } from '../api-handler.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { consumerGroupDescribeHandler } from './consumer-group-describe.js';
+import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { electLeadersHandler } from './elect-leaders.js';
@@ -67,6 +69,8 @@ export function brokerHandlers(): Map<number, AnyApiHandler> {
     deleteGroupsHandler,
     offsetDeleteHandler,
     offsetForLeaderEpochHandler,
+    consumerGroupHeartbeatHandler,
+    consumerGroupDescribeHandler,
     alterPartitionReassignmentsHandler,
     listPartitionReassignmentsHandler,
     electLeadersHandler,

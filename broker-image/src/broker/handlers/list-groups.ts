@@ -3,9 +3,12 @@ import { AclOperation } from '../../security/acl.js';
 import { authorizedCluster, authorizedGroup } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
 
-/** ListGroups: every group with DESCRIBE on the cluster, else those the principal may DESCRIBE. */
+/**
+ * ListGroups: every group with DESCRIBE on the cluster, else those the principal may DESCRIBE; v5
+ * filters by and reports the group type ("Classic" or "Consumer").
+ */
 export const listGroupsHandler = defineHandler(ListGroups, (request, context) => {
-  const groups = context.services.groups.listGroups(request.statesFilter);
+  const groups = context.services.groups.listGroups(request.statesFilter, request.typesFilter);
   const all = authorizedCluster(context, AclOperation.DESCRIBE);
   return {
     throttleTimeMs: 0,

@@ -48,6 +48,7 @@ export const offsetCommitHandler = defineHandler(OffsetCommit, async (request, c
             const metadata = services.metadata.topic(topic);
             return !!metadata && partition >= 0 && partition < metadata.partitions.length;
           },
+          context.apiVersion,
         );
   let next = 0;
   return respond(

@@ -29,6 +29,7 @@ function fetchGroup(
   context: RequestContext,
   groupId: string,
   topics: readonly TopicRequest[] | null,
+  member?: { memberId: string | null; memberEpoch: number },
 ): { errorCode: number; topics: TopicOffsets[] } {
   const { services } = context;
   try {
@@ -47,7 +48,7 @@ function fetchGroup(
       topics
         ?.filter((t) => allowed(t.name))
         .flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition }))) ?? null;
-    const found = services.groups.fetchOffsets(groupId, wanted).filter((o) => allowed(o.topic));
+    const found = services.groups.fetchOffsets(groupId, wanted, member).filter((o) => allowed(o.topic));
     const byTopic = new Map<string, TopicOffsets>();
     for (const t of topics ?? []) {
       if (allowed(t.name)) continue;
@@ -93,14 +94,22 @@ function fetchGroup(
   }
 }
 
-/** OffsetFetch: one group (v1-7, errors per partition before v2) or a batch of groups (v8). */
+/**
+ * OffsetFetch: one group (v1-7, errors per partition before v2) or a batch of groups (v8+); from v9
+ * a consumer group member names itself and its epoch (STALE_MEMBER_EPOCH when that is not current).
+ */
 export const offsetFetchHandler = defineHandler(OffsetFetch, (request, context) => {
   const { apiVersion } = context;
   if (apiVersion >= 8) {
     return {
       throttleTimeMs: 0,
       groups: request.groups.map((g) => {
-        const result = fetchGroup(context, g.groupId, g.topics);
+        const result = fetchGroup(
+          context,
+          g.groupId,
+          g.topics,
+          apiVersion >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined,
+        );
         return { groupId: g.groupId, topics: result.topics, errorCode: result.errorCode };
       }),
     };

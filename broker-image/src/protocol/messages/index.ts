@@ -3,6 +3,8 @@ export { AlterConfigs } from './alter-configs.js';
 export { AlterPartitionReassignments } from './alter-partition-reassignments.js';
 export { AlterUserScramCredentials } from './alter-user-scram-credentials.js';
 export { ApiVersions } from './api-versions.js';
+export { ConsumerGroupDescribe } from './consumer-group-describe.js';
+export { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
 export { CreateAcls } from './create-acls.js';
 export { CreatePartitions } from './create-partitions.js';
 export { CreateTopics } from './create-topics.js';

@@ -1,11 +1,14 @@
 import { defineApi } from '../schema/api.js';
 import { t } from '../schema/fields.js';
 
-/** v0-1 are not served (v1's per-partition commitTimestamp is therefore not declared). */
+/**
+ * v0-1 are not served (v1's per-partition commitTimestamp is therefore not declared). From v9 a
+ * consumer group member sends its member epoch in generationIdOrMemberEpoch. v10 (topic ids) is not served.
+ */
 export const OffsetCommit = defineApi({
   apiKey: 8,
   name: 'OffsetCommit',
-  versions: [2, 8],
+  versions: [2, 9],
   flexibleFrom: 8,
   request: {
     groupId: t.string(),

@@ -1,11 +1,14 @@
 import { defineApi } from '../schema/api.js';
 import { t } from '../schema/fields.js';
 
-/** v8 moved from a single group (top-level topics) to a batch of groups. */
+/**
+ * v8 moved from a single group (top-level topics) to a batch of groups; v9 adds the member id and
+ * epoch of a consumer group member. v10 (topic ids) is not served.
+ */
 export const OffsetFetch = defineApi({
   apiKey: 9,
   name: 'OffsetFetch',
-  versions: [1, 8],
+  versions: [1, 9],
   flexibleFrom: 6,
   request: {
     groupId: t.string({ v: '0-7' }),
@@ -20,6 +23,8 @@ export const OffsetFetch = defineApi({
     groups: t.array(
       {
         groupId: t.string({ v: '8+' }),
+        memberId: t.string({ v: '9+', nullable: '9+', default: null }),
+        memberEpoch: t.int32({ v: '9+', default: -1 }),
         topics: t.array(
           {
             name: t.string({ v: '8+' }),
