@@ -42,6 +42,7 @@ async function openssl(args: string[]): Promise<void> {
   } catch (error) {
     throw new Error(
       `openssl ${args.join(' ')} failed: ${(error as { stderr?: string }).stderr ?? String(error)}`,
+      { cause: error },
     );
   }
 }
