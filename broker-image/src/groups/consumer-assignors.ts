@@ -21,7 +21,10 @@ export interface AssignorTopic {
 
 export interface ConsumerAssignor {
   readonly name: string;
-  assign(members: readonly AssignorMember[], topics: ReadonlyMap<string, AssignorTopic>): Map<string, Assignment>;
+  assign(
+    members: readonly AssignorMember[],
+    topics: ReadonlyMap<string, AssignorTopic>,
+  ): Map<string, Assignment>;
 }
 
 export function assignmentSize(assignment: Assignment): number {
@@ -49,7 +52,8 @@ export function copyAssignment(assignment: Assignment): Assignment {
 
 export function sameAssignment(a: Assignment, b: Assignment): boolean {
   if (assignmentSize(a) !== assignmentSize(b)) return false;
-  for (const [topic, partitions] of a) for (const p of partitions) if (!hasPartition(b, topic, p)) return false;
+  for (const [topic, partitions] of a)
+    for (const p of partitions) if (!hasPartition(b, topic, p)) return false;
   return true;
 }
 
@@ -73,7 +77,9 @@ export const uniformAssignor: ConsumerAssignor = {
       }
     }
     const all: { topicId: string; partition: number }[] = [];
-    for (const topicId of [...subscribers.keys()].sort((a, b) => topics.get(a)!.name.localeCompare(topics.get(b)!.name))) {
+    for (const topicId of [...subscribers.keys()].sort((a, b) =>
+      topics.get(a)!.name.localeCompare(topics.get(b)!.name),
+    )) {
       for (let p = 0; p < topics.get(topicId)!.partitions; p++) all.push({ topicId, partition: p });
     }
     const interested = members.filter((m) => [...m.subscribedTopicIds].some((t) => subscribers.has(t)));

@@ -158,7 +158,10 @@ export class ConsumerGroupMembership {
       if (!sameList(names, member.subscribedTopicNames)) changed = true;
       member.subscribedTopicNames = names;
     }
-    if (request.subscribedTopicRegex !== null && request.subscribedTopicRegex !== member.subscribedTopicRegex) {
+    if (
+      request.subscribedTopicRegex !== null &&
+      request.subscribedTopicRegex !== member.subscribedTopicRegex
+    ) {
       member.subscribedTopicRegex = request.subscribedTopicRegex === '' ? null : request.subscribedTopicRegex;
       changed = true;
     }
@@ -226,10 +229,7 @@ export class ConsumerGroupMembership {
         throw new KafkaError('INVALID_REQUEST', `invalid regex ${request.subscribedTopicRegex}`);
       }
     }
-    if (
-      request.serverAssignor !== null &&
-      !this.assignors.some((a) => a.name === request.serverAssignor)
-    ) {
+    if (request.serverAssignor !== null && !this.assignors.some((a) => a.name === request.serverAssignor)) {
       throw new KafkaError('UNSUPPORTED_ASSIGNOR', `assignor ${request.serverAssignor} is not supported`);
     }
   }
@@ -270,7 +270,12 @@ export class ConsumerGroupMembership {
     }
     if (group.members.size >= this.config.groupMaxSize)
       throw new KafkaError('GROUP_MAX_SIZE_REACHED', `group ${group.groupId} has reached group.max.size`);
-    const member = new ConsumerGroupMember(memberId, request.instanceId, request.clientId, request.clientHost);
+    const member = new ConsumerGroupMember(
+      memberId,
+      request.instanceId,
+      request.clientId,
+      request.clientHost,
+    );
     group.add(member);
     return { member, changed: true };
   }
@@ -278,14 +283,19 @@ export class ConsumerGroupMembership {
   private existingMember(group: ConsumerGroup, request: ConsumerHeartbeatRequest): ConsumerGroupMember {
     const member = group.members.get(request.memberId);
     if (!member || member.memberEpoch === STATIC_LEAVE_EPOCH) {
-      throw new KafkaError('UNKNOWN_MEMBER_ID', `member ${request.memberId} is not in group ${group.groupId}`);
+      throw new KafkaError(
+        'UNKNOWN_MEMBER_ID',
+        `member ${request.memberId} is not in group ${group.groupId}`,
+      );
     }
     if (request.memberEpoch !== member.memberEpoch) {
       // A heartbeat whose answer was lost: the previous epoch is accepted if what it owns is
       // within what it is assigned now.
       const owned = request.topicPartitions === null ? null : toAssignment(request.topicPartitions);
       const lostResponse =
-        request.memberEpoch === member.previousMemberEpoch && owned !== null && isSubset(owned, member.assigned);
+        request.memberEpoch === member.previousMemberEpoch &&
+        owned !== null &&
+        isSubset(owned, member.assigned);
       if (!lostResponse) {
         throw new KafkaError(
           'FENCED_MEMBER_EPOCH',
@@ -302,7 +312,11 @@ export class ConsumerGroupMembership {
       const id = group.staticMembers.get(request.instanceId);
       member = id === undefined ? undefined : group.members.get(id);
     }
-    if (!member) throw new KafkaError('UNKNOWN_MEMBER_ID', `member ${request.memberId} is not in group ${group.groupId}`);
+    if (!member)
+      throw new KafkaError(
+        'UNKNOWN_MEMBER_ID',
+        `member ${request.memberId} is not in group ${group.groupId}`,
+      );
     if (request.memberEpoch === STATIC_LEAVE_EPOCH && member.instanceId !== null) {
       // A static member leaving for a while keeps its assignment until its session expires.
       member.previousMemberEpoch = member.memberEpoch;
@@ -365,11 +379,22 @@ export class ConsumerGroupMembership {
   }
 
   private scheduleSession(group: ConsumerGroup, member: ConsumerGroupMember): void {
-    this.timers.schedule(`${group.groupId}\u0000${member.memberId}`, this.config.groupConsumerSessionTimeoutMs, () => {
-      if (this.registry.getConsumer(group.groupId) !== group || group.members.get(member.memberId) !== member) return;
-      this.logger.info({ group: group.groupId, member: member.memberId }, 'consumer group member session expired');
-      this.removeMember(group, member);
-    });
+    this.timers.schedule(
+      `${group.groupId}\u0000${member.memberId}`,
+      this.config.groupConsumerSessionTimeoutMs,
+      () => {
+        if (
+          this.registry.getConsumer(group.groupId) !== group ||
+          group.members.get(member.memberId) !== member
+        )
+          return;
+        this.logger.info(
+          { group: group.groupId, member: member.memberId },
+          'consumer group member session expired',
+        );
+        this.removeMember(group, member);
+      },
+    );
   }
 
   /** A member that does not revoke within its rebalance timeout is fenced. */
@@ -381,9 +406,13 @@ export class ConsumerGroupMembership {
     }
     if (this.timers.has(key)) return;
     this.timers.schedule(key, member.rebalanceTimeoutMs, () => {
-      if (this.registry.getConsumer(group.groupId) !== group || group.members.get(member.memberId) !== member) return;
+      if (this.registry.getConsumer(group.groupId) !== group || group.members.get(member.memberId) !== member)
+        return;
       if (member.state !== 'unrevoked_partitions') return;
-      this.logger.info({ group: group.groupId, member: member.memberId }, 'consumer group member did not revoke in time');
+      this.logger.info(
+        { group: group.groupId, member: member.memberId },
+        'consumer group member did not revoke in time',
+      );
       this.removeMember(group, member);
     });
   }
@@ -419,7 +448,11 @@ export class ConsumerGroupMembership {
         .filter(([, p]) => p.size > 0)
         .map(([topicId, partitions]) => {
           const id = Buffer.from(topicId, 'base64url');
-          return { topicId: id, topicName: topics.nameOf(id) ?? '', partitions: [...partitions].sort((a, b) => a - b) };
+          return {
+            topicId: id,
+            topicName: topics.nameOf(id) ?? '',
+            partitions: [...partitions].sort((a, b) => a - b),
+          };
         }),
     });
     return {
@@ -487,7 +520,8 @@ function subscriptionMetadata(
 
 function toAssignment(partitions: readonly { topicId: Buffer; partitions: readonly number[] }[]): Assignment {
   const out: Assignment = new Map();
-  for (const t of partitions) for (const p of t.partitions) addPartition(out, t.topicId.toString('base64url'), p);
+  for (const t of partitions)
+    for (const p of t.partitions) addPartition(out, t.topicId.toString('base64url'), p);
   return out;
 }
 

@@ -1,9 +1,4 @@
-import {
-  addPartition,
-  copyAssignment,
-  hasPartition,
-  type Assignment,
-} from './consumer-assignors.js';
+import { addPartition, copyAssignment, hasPartition, type Assignment } from './consumer-assignors.js';
 
 /** A KIP-848 consumer group's states, as DescribeGroups, ListGroups and ConsumerGroupDescribe name them. */
 export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
@@ -88,7 +83,10 @@ export class ConsumerGroup {
   holderOf(topicId: string, partition: number, exceptMemberId: string): ConsumerGroupMember | undefined {
     for (const m of this.members.values()) {
       if (m.memberId === exceptMemberId) continue;
-      if (hasPartition(m.assigned, topicId, partition) || hasPartition(m.pendingRevocation, topicId, partition))
+      if (
+        hasPartition(m.assigned, topicId, partition) ||
+        hasPartition(m.pendingRevocation, topicId, partition)
+      )
         return m;
     }
     return undefined;

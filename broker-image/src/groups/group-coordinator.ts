@@ -39,10 +39,7 @@ export type {
 } from './consumer-group-membership.js';
 
 export interface GroupCoordinatorConfig
-  extends MembershipConfig,
-    RebalanceConfig,
-    OffsetManagerConfig,
-    ConsumerGroupConfig {
+  extends MembershipConfig, RebalanceConfig, OffsetManagerConfig, ConsumerGroupConfig {
   readonly offsetsTopicNumPartitions: number;
 }
 
@@ -260,11 +257,21 @@ export class GroupCoordinator {
     const wantedTypes = new Set(types.map((s) => s.toLowerCase()));
     const consumer = [...this.registry.allConsumer()]
       .filter((g) => this.registry.coordinates(g.groupId))
-      .map((g) => ({ groupId: g.groupId, protocolType: 'consumer', groupState: g.state as string, groupType: 'Consumer' }));
+      .map((g) => ({
+        groupId: g.groupId,
+        protocolType: 'consumer',
+        groupState: g.state as string,
+        groupType: 'Consumer',
+      }));
     const consumerIds = new Set(consumer.map((g) => g.groupId));
     const classic = [...this.registry.all()]
       .filter((g) => this.registry.coordinates(g.groupId) && !g.is('Dead') && !consumerIds.has(g.groupId))
-      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state as string, groupType: 'Classic' }));
+      .map((g) => ({
+        groupId: g.groupId,
+        protocolType: g.protocolType ?? '',
+        groupState: g.state as string,
+        groupType: 'Classic',
+      }));
     return [...classic, ...consumer]
       .filter((g) => wanted.size === 0 || wanted.has(g.groupState.toLowerCase()))
       .filter((g) => wantedTypes.size === 0 || wantedTypes.has(g.groupType.toLowerCase()));

@@ -134,9 +134,13 @@ export class OffsetManager {
     if (consumerGroup && member && (member.memberId !== null || member.memberEpoch >= 0)) {
       // A consumer group member fetching (OffsetFetch v9+) must be in the group at its epoch.
       const m = consumerGroup.members.get(member.memberId ?? '');
-      if (!m) throw new KafkaError('UNKNOWN_MEMBER_ID', `member ${member.memberId} is not in group ${groupId}`);
+      if (!m)
+        throw new KafkaError('UNKNOWN_MEMBER_ID', `member ${member.memberId} is not in group ${groupId}`);
       if (member.memberEpoch !== m.memberEpoch)
-        throw new KafkaError('STALE_MEMBER_EPOCH', `member epoch ${member.memberEpoch} is not ${m.memberEpoch}`);
+        throw new KafkaError(
+          'STALE_MEMBER_EPOCH',
+          `member epoch ${member.memberEpoch} is not ${m.memberEpoch}`,
+        );
     }
     const group = this.registry.get(groupId);
     const found = (topic: string, partition: number, o: OffsetAndMetadata): FetchedOffset => ({
@@ -280,16 +284,29 @@ function validateConsumerOffsetCommit(
 ): void {
   if (memberEpoch < 0 && memberId === '' && groupInstanceId === null) {
     if (group.members.size === 0) return;
-    throw new KafkaError('UNKNOWN_MEMBER_ID', 'offsets without a member id are only accepted while the group is empty');
+    throw new KafkaError(
+      'UNKNOWN_MEMBER_ID',
+      'offsets without a member id are only accepted while the group is empty',
+    );
   }
   const member = group.members.get(memberId);
-  if (!member) throw new KafkaError('UNKNOWN_MEMBER_ID', `member ${memberId} is not in group ${group.groupId}`);
+  if (!member)
+    throw new KafkaError('UNKNOWN_MEMBER_ID', `member ${memberId} is not in group ${group.groupId}`);
   if (apiVersion < 9)
-    throw new KafkaError('UNSUPPORTED_VERSION', 'consumer group members commit with OffsetCommit v9 or later');
+    throw new KafkaError(
+      'UNSUPPORTED_VERSION',
+      'consumer group members commit with OffsetCommit v9 or later',
+    );
   if (memberEpoch > member.memberEpoch)
-    throw new KafkaError('FENCED_MEMBER_EPOCH', `member epoch ${memberEpoch} is newer than ${member.memberEpoch}`);
+    throw new KafkaError(
+      'FENCED_MEMBER_EPOCH',
+      `member epoch ${memberEpoch} is newer than ${member.memberEpoch}`,
+    );
   if (memberEpoch < member.memberEpoch)
-    throw new KafkaError('STALE_MEMBER_EPOCH', `member epoch ${memberEpoch} is older than ${member.memberEpoch}`);
+    throw new KafkaError(
+      'STALE_MEMBER_EPOCH',
+      `member epoch ${memberEpoch} is older than ${member.memberEpoch}`,
+    );
 }
 
 /** Whether a member may commit offsets for the group, as Kafka decides; throws the refusal. */

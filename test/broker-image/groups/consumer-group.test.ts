@@ -15,7 +15,6 @@ import { ERROR_CODES } from '../../../broker-image/src/protocol/errors.js';
 import { coordinatorParts, config, joinRequest, silentLogger } from './group-fixtures.js';
 
 const TOPIC_ID = Buffer.alloc(16, 7);
-const TOPIC_KEY = TOPIC_ID.toString('base64url');
 
 function catalog(partitions: number): TopicCatalog & { partitions: number } {
   const c = {
@@ -157,11 +156,12 @@ describe('consumer group heartbeats and reconciliation', () => {
     const { membership } = setup();
     const topics = catalog(2);
     membership.heartbeat(heartbeat({}), topics);
-    expect(membership.heartbeat(heartbeat({ memberEpoch: 5, subscribedTopicNames: null }), topics).errorCode).toBe(
-      ERROR_CODES.FENCED_MEMBER_EPOCH,
-    );
     expect(
-      membership.heartbeat(heartbeat({ memberId: 'x', memberEpoch: 1, subscribedTopicNames: null }), topics).errorCode,
+      membership.heartbeat(heartbeat({ memberEpoch: 5, subscribedTopicNames: null }), topics).errorCode,
+    ).toBe(ERROR_CODES.FENCED_MEMBER_EPOCH);
+    expect(
+      membership.heartbeat(heartbeat({ memberId: 'x', memberEpoch: 1, subscribedTopicNames: null }), topics)
+        .errorCode,
     ).toBe(ERROR_CODES.UNKNOWN_MEMBER_ID);
     membership.heartbeat(heartbeat({ memberId: 'm2' }), topics);
     const left = membership.heartbeat(heartbeat({ memberEpoch: -1, subscribedTopicNames: null }), topics);
@@ -190,8 +190,12 @@ describe('consumer group heartbeats and reconciliation', () => {
 
   it('refuses v1 joins without a member id and unknown assignors', () => {
     const { membership } = setup();
-    expect(membership.heartbeat(heartbeat({ memberId: '' }), catalog(1)).errorCode).toBe(ERROR_CODES.INVALID_REQUEST);
-    expect(membership.heartbeat(heartbeat({ memberId: '', apiVersion: 0 }), catalog(1)).memberId).not.toBe('');
+    expect(membership.heartbeat(heartbeat({ memberId: '' }), catalog(1)).errorCode).toBe(
+      ERROR_CODES.INVALID_REQUEST,
+    );
+    expect(membership.heartbeat(heartbeat({ memberId: '', apiVersion: 0 }), catalog(1)).memberId).not.toBe(
+      '',
+    );
     expect(membership.heartbeat(heartbeat({ serverAssignor: 'sticky' }), catalog(1)).errorCode).toBe(
       ERROR_CODES.UNSUPPORTED_ASSIGNOR,
     );
@@ -202,7 +206,9 @@ describe('consumer group heartbeats and reconciliation', () => {
     // A classic member joins "c".
     const joined = classic.joinGroup(joinRequest({ groupId: 'c' }));
     await new Promise((r) => setTimeout(r, 10));
-    expect(consumer.heartbeat(heartbeat({ groupId: 'c' }), catalog(1)).errorCode).toBe(ERROR_CODES.GROUP_ID_NOT_FOUND);
+    expect(consumer.heartbeat(heartbeat({ groupId: 'c' }), catalog(1)).errorCode).toBe(
+      ERROR_CODES.GROUP_ID_NOT_FOUND,
+    );
     void joined;
     // A consumer group with members refuses a classic JoinGroup.
     consumer.heartbeat(heartbeat({ groupId: 'k' }), catalog(1));

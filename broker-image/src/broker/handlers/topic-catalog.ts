@@ -6,7 +6,9 @@ export function topicCatalog(metadata: MetadataStore): TopicCatalog {
   return {
     byName(name) {
       const topic = metadata.topic(name);
-      return topic && !topic.internal ? { topicId: topic.topicId, partitions: topic.partitions.length } : undefined;
+      return topic && !topic.internal
+        ? { topicId: topic.topicId, partitions: topic.partitions.length }
+        : undefined;
     },
     nameOf(topicId) {
       return metadata.topics().find((t) => t.topicId.equals(topicId))?.name;
