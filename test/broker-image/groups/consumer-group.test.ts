@@ -222,4 +222,76 @@ describe('consumer group heartbeats and reconciliation', () => {
     expect(registry.getConsumer('k')).toBeUndefined();
     void downgraded;
   });
+  it('subscribes by regex to the topics whose whole name matches', () => {
+    const { membership } = setup();
+    const result = membership.heartbeat(
+      heartbeat({ subscribedTopicNames: null, subscribedTopicRegex: 't|u.*' }),
+      catalog(3),
+    );
+    expect(result.errorCode).toBe(ERROR_CODES.NONE);
+    expect(partitionsOf(result.assignment)).toEqual([0, 1, 2]);
+    const none = membership.heartbeat(
+      heartbeat({ memberId: 'm2', subscribedTopicNames: null, subscribedTopicRegex: 'x.*' }),
+      catalog(3),
+    );
+    expect(partitionsOf(none.assignment)).toEqual([]);
+  });
+
+  it('removes a member whose session expires, freeing its partitions', async () => {
+    const { membership, registry } = setup({ groupConsumerSessionTimeoutMs: 50 });
+    membership.heartbeat(heartbeat({}), catalog(2));
+    expect(registry.getConsumer('g')!.members.size).toBe(1);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(registry.getConsumer('g')!.members.size).toBe(0);
+    expect(registry.getConsumer('g')!.state).toBe('Empty');
+  });
+
+  it('a static member leaving with epoch -2 comes back to its assignment under a new member id', () => {
+    const { membership, registry } = setup();
+    const topics = catalog(2);
+    const first = membership.heartbeat(heartbeat({ instanceId: 'i1' }), topics);
+    membership.heartbeat(
+      heartbeat({ memberEpoch: -2, instanceId: 'i1', subscribedTopicNames: null }),
+      topics,
+    );
+    expect(membership.heartbeat(heartbeat({ memberId: 'other', instanceId: 'i1' }), topics).errorCode).toBe(
+      ERROR_CODES.NONE,
+    );
+    const group = registry.getConsumer('g')!;
+    expect([...group.members.keys()]).toEqual(['other']);
+    expect(group.members.get('other')!.memberEpoch).toBe(first.memberEpoch);
+    expect(membership.heartbeat(heartbeat({ memberId: 'third', instanceId: 'i1' }), topics).errorCode).toBe(
+      ERROR_CODES.UNRELEASED_INSTANCE_ID,
+    );
+  });
+
+  it('checks the member epoch of offset commits and fetches', async () => {
+    const { membership, offsets } = setup();
+    const topics = catalog(2);
+    membership.heartbeat(heartbeat({}), topics);
+    membership.heartbeat(heartbeat({ memberId: 'm2' }), topics); // group epoch 2; m1 still at 1
+    const commit = (epoch: number, memberId = 'm1', apiVersion = 9) =>
+      offsets.commitOffsets(
+        'g',
+        epoch,
+        memberId,
+        null,
+        [{ topic: 't', partition: 0, offset: 5, leaderEpoch: -1, metadata: '' }],
+        () => true,
+        apiVersion,
+      );
+    expect(await commit(1)).toEqual([ERROR_CODES.NONE]);
+    expect(await commit(2)).toEqual([ERROR_CODES.FENCED_MEMBER_EPOCH]);
+    expect(await commit(0)).toEqual([ERROR_CODES.STALE_MEMBER_EPOCH]);
+    expect(await commit(1, 'nobody')).toEqual([ERROR_CODES.UNKNOWN_MEMBER_ID]);
+    expect(await commit(1, 'm1', 8)).toEqual([ERROR_CODES.UNSUPPORTED_VERSION]);
+    expect(await commit(-1, '')).toEqual([ERROR_CODES.UNKNOWN_MEMBER_ID]);
+    expect(
+      offsets.fetchOffsets('g', [{ topic: 't', partition: 0 }], { memberId: 'm1', memberEpoch: 1 })[0]!
+        .offset,
+    ).toBe(5);
+    expect(() => offsets.fetchOffsets('g', null, { memberId: 'm1', memberEpoch: 0 })).toThrow(/epoch/);
+    // Admin fetches (no member) are always answered.
+    expect(offsets.fetchOffsets('g', null, { memberId: null, memberEpoch: -1 })).toHaveLength(1);
+  });
 });
