@@ -11,8 +11,16 @@ import {
   type ConsumerHeartbeatRequest,
   type TopicCatalog,
 } from '../../../broker-image/src/groups/consumer-group-membership.js';
+import { GroupCoordinator } from '../../../broker-image/src/groups/group-coordinator.js';
 import { ERROR_CODES } from '../../../broker-image/src/protocol/errors.js';
-import { coordinatorParts, config, joinRequest, silentLogger } from './group-fixtures.js';
+import {
+  coordinatorParts,
+  config,
+  joinRequest,
+  MemoryOffsetsLog,
+  silentLogger,
+  TestClock,
+} from './group-fixtures.js';
 
 const TOPIC_ID = Buffer.alloc(16, 7);
 
@@ -293,5 +301,42 @@ describe('consumer group heartbeats and reconciliation', () => {
     expect(() => offsets.fetchOffsets('g', null, { memberId: 'm1', memberEpoch: 0 })).toThrow(/epoch/);
     // Admin fetches (no member) are always answered.
     expect(offsets.fetchOffsets('g', null, { memberId: null, memberEpoch: -1 })).toHaveLength(1);
+  });
+  it('after the coordinator moves, members rejoin with epoch 0 and the group is rebuilt; offsets stay', async () => {
+    const groups = new GroupCoordinator(config, new MemoryOffsetsLog(), new TestClock(), silentLogger);
+    try {
+      for (let p = 0; p < config.offsetsTopicNumPartitions; p++) groups.loadPartition(p);
+      const topics = catalog(2);
+      const joined = groups.consumerGroupHeartbeat(heartbeat({}), topics);
+      expect(joined.memberEpoch).toBe(1);
+      const committed = await groups.commitOffsets(
+        'g',
+        1,
+        'm1',
+        null,
+        [{ topic: 't', partition: 1, offset: 7, leaderEpoch: -1, metadata: '' }],
+        () => true,
+        9,
+      );
+      expect(committed).toEqual([ERROR_CODES.NONE]);
+      expect(groups.listGroups([], ['consumer'])).toEqual([
+        { groupId: 'g', protocolType: 'consumer', groupState: 'Stable', groupType: 'Consumer' },
+      ]);
+      const partition = groups.partitionFor('g');
+      groups.unloadPartition(partition);
+      const again = heartbeat({ memberEpoch: 1, subscribedTopicNames: null, topicPartitions: owned([0, 1]) });
+      expect(groups.consumerGroupHeartbeat(again, topics).errorCode).toBe(ERROR_CODES.NOT_COORDINATOR);
+      groups.loadPartition(partition);
+      expect(groups.consumerGroupHeartbeat(again, topics).errorCode).toBe(ERROR_CODES.UNKNOWN_MEMBER_ID);
+      const rejoined = groups.consumerGroupHeartbeat(heartbeat({}), topics);
+      expect(rejoined.errorCode).toBe(ERROR_CODES.NONE);
+      expect(partitionsOf(rejoined.assignment)).toEqual([0, 1]);
+      expect(groups.fetchOffsets('g', [{ topic: 't', partition: 1 }])[0]!.offset).toBe(7);
+      const described = groups.consumerGroupDescribe('g', topics);
+      expect(described.members.map((m) => [m.memberId, m.memberEpoch])).toEqual([['m1', 1]]);
+      expect(described.members[0]!.assignment.topicPartitions[0]!.topicName).toBe('t');
+    } finally {
+      groups.shutdown();
+    }
   });
 });
