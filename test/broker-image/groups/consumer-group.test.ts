@@ -339,4 +339,24 @@ describe('consumer group heartbeats and reconciliation', () => {
       groups.shutdown();
     }
   });
+  it('an empty classic group with committed offsets becomes a consumer group and keeps them', async () => {
+    const { membership, offsets, registry } = setup();
+    expect(
+      await offsets.commitOffsets(
+        'g',
+        -1,
+        '',
+        null,
+        [{ topic: 't', partition: 0, offset: 3, leaderEpoch: -1, metadata: '' }],
+        () => true,
+      ),
+    ).toEqual([ERROR_CODES.NONE]);
+    expect(registry.get('g')!.is('Empty')).toBe(true);
+    expect(membership.heartbeat(heartbeat({}), catalog(1)).errorCode).toBe(ERROR_CODES.NONE);
+    expect(registry.getConsumer('g')!.members.size).toBe(1);
+    expect(
+      offsets.fetchOffsets('g', [{ topic: 't', partition: 0 }], { memberId: 'm1', memberEpoch: 1 })[0]!
+        .offset,
+    ).toBe(3);
+  });
 });
