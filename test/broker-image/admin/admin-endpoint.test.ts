@@ -139,7 +139,9 @@ describe('admin endpoint', () => {
     });
     expect(declared.status).toBe(413);
     expect(declared.headers.get('content-type')).toBe('application/problem+json');
-    expect((await problemOf(declared)).errors).toEqual([{ field: 'body', rule: 'must be at most 4096 bytes' }]);
+    expect((await problemOf(declared)).errors).toEqual([
+      { field: 'body', rule: 'must be at most 4096 bytes' },
+    ]);
     const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
     const streamed = await rawRequest(
       `PUT /storage/capacity HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\n` +
