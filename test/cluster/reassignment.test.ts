@@ -102,5 +102,6 @@ describe('partition reassignment', () => {
     expect(described).toMatch(/Partition: 0\s+Leader: 4\s+Replicas: 4,2,3\s+Isr: [234],[234],[234]/);
 
     await expectPartitionHoldsAcknowledged(cluster.bootstrap, 'moving', 0, producer.lines, classpath);
-  });
+    // Its waits each allow two minutes; together they may take longer on a loaded machine.
+  }, 360_000);
 });
