@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import {
-  configurationProblems,
-  normalisedConfiguration,
-} from '../../control-plane/src/clusters/broker-configuration.js';
+import { configurationProblems } from '../../control-plane/src/clusters/broker-configuration.js';
 import {
   AUTO_EXPANSION_LIMITS,
   BROKERS_PER_ZONE,
@@ -99,7 +96,7 @@ export function clusterSettings(input: ClusterSettingsInput = {}): ClusterSettin
     brokersPerZone,
     volumeSizeGiB,
     autoExpansion,
-    brokerConfiguration: normalisedConfiguration(configuration),
+    brokerConfiguration: Object.fromEntries(Object.entries(configuration).map(([k, v]) => [k, String(v)])),
   };
 }
 

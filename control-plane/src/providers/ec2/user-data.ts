@@ -1,4 +1,3 @@
-import { renderProperties } from '../../clusters/broker-configuration.js';
 import type { NodeRole } from '../../clusters/cluster-model.js';
 
 export interface NodeEnvironment {
@@ -9,10 +8,7 @@ export interface NodeEnvironment {
   /** The coordinators' private IPs, in index order. */
   readonly coordinators: readonly string[];
   readonly dataVolumeId?: string;
-  /**
-   * The server.properties settings the cluster's brokers share (its replication defaults and
-   * configuration), brokers only; the node bootstrap writes the node's own lines before them.
-   */
+  /** Extra server.properties lines (the cluster's configuration), brokers only. */
   readonly brokerSettings?: Readonly<Record<string, string>>;
   readonly bundleUri: string;
 }
@@ -21,7 +17,9 @@ const SAFE = /^[A-Za-z0-9._:/=+,@-]*$/;
 
 /** The node's `/etc/strata/node.env`: KEY=VALUE lines the node bootstrap reads. */
 export function nodeEnvFile(env: NodeEnvironment): string {
-  const settings = renderProperties(env.brokerSettings ?? {});
+  const settings = Object.entries(env.brokerSettings ?? {})
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
   const entries: [string, string][] = [
     ['STRATA_NODE_ROLE', env.role],
     ['STRATA_CLUSTER_ID', env.clusterId],
