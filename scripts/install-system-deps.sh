@@ -31,6 +31,7 @@ packages=(
   e2fsprogs
   util-linux
   unzip
+  openssl
 )
 
 sudo=""
