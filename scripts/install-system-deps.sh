@@ -6,7 +6,8 @@
 # against, Python's venv (the local AWS emulator installs into one), and the file-system tools the
 # node bootstrap runs on a broker's data volume (mkfs.xfs, xfs_growfs, resize2fs, blkid, findmnt,
 # losetup), which its tests run on real loop devices, and unzip (a test reads Kafka's message
-# definitions out of its client jar). Run as root or with sudo.
+# definitions out of its client jar) and openssl (the TLS tests make their certificates with it).
+# Run as root or with sudo.
 set -euo pipefail
 
 packages=(
