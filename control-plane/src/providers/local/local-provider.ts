@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -270,12 +271,13 @@ export class LocalProvider implements NodeProvider {
       );
   }
 
+  // Removed off the event loop: a cluster's data can be gigabytes, and the API keeps answering.
   async releaseBroker(cluster: Cluster, brokerId: number): Promise<void> {
-    rmSync(this.nodeDir(cluster, 'broker', brokerId), { recursive: true, force: true });
+    await rm(this.nodeDir(cluster, 'broker', brokerId), { recursive: true, force: true });
   }
 
   async releaseCluster(cluster: Cluster): Promise<void> {
-    rmSync(this.clusterDir(cluster), { recursive: true, force: true });
+    await rm(this.clusterDir(cluster), { recursive: true, force: true });
   }
 }
 
