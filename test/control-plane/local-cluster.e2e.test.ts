@@ -72,6 +72,48 @@ async function untilActive(operationId: string, timeoutMs = 180_000): Promise<st
   return seen;
 }
 
+/**
+ * Why a consumer did not read every acknowledged record: which of them the log itself lacks (read
+ * back with kcat) and which only the consumer has not read, with the partitions' offsets and ISRs
+ * and the consumer's last lines other than records.
+ */
+async function unreadRecords(acknowledged: ReadonlySet<string>, consumer: LineProcess): Promise<string> {
+  const read = new Set(consumer.lines.filter((l) => l.startsWith('RECORD ')).map((l) => l.split(' ')[3]));
+  const log = await runCommand('kcat', ['-b', bootstrap, '-C', '-t', 'orders', '-e', '-q', '-f', '%s\\n'], {
+    timeoutMs: 120_000,
+  });
+  const inLog = new Set(log.stdout.split('\n'));
+  const missing = [...acknowledged].filter((v) => !inLog.has(v));
+  const unread = [...acknowledged].filter((v) => inLog.has(v) && !read.has(v));
+  const admin = kafka().admin();
+  let partitions: unknown;
+  try {
+    await admin.connect();
+    partitions = {
+      offsets: await admin.fetchTopicOffsets('orders'),
+      metadata: (await admin.fetchTopicMetadata({ topics: ['orders'] })).topics[0]?.partitions,
+    };
+  } catch (error) {
+    partitions = String(error);
+  } finally {
+    await admin.disconnect();
+  }
+  return [
+    `acknowledged ${acknowledged.size}, read by the consumer ${read.size}, in the log ${inLog.size - 1}`,
+    `missing from the log: ${missing.length} ${missing.slice(0, 20).join(' ')}`,
+    `in the log but not read: ${unread.length} ${unread.slice(0, 20).join(' ')}`,
+    `kcat: ${log.stderr.slice(-2000)}`,
+    `partitions: ${JSON.stringify(partitions)}`,
+    `control plane:\n${controlPlane.process.tail(80)}`,
+    `consumer threads:\n${(await runCommand('jstack', [String(consumer.pid)], { timeoutMs: 60_000 })).stdout}`,
+    `consumer log:\n${consumer.stderr.slice(-20_000)}`,
+    `consumer:\n${consumer.lines
+      .filter((l) => !l.startsWith('RECORD '))
+      .slice(-30)
+      .join('\n')}`,
+  ].join('\n');
+}
+
 function kafka() {
   return new Kafka({ brokers: bootstrap.split(','), clientId: 'e2e', logLevel: logLevel.NOTHING });
 }
@@ -207,7 +249,7 @@ describe('a three-zone cluster on the local provider', () => {
       const [, consumerArgs] = await javaCommand(
         JAVA_PROGRAMS.subscribeConsumer,
         [bootstrap, 'e2e-order-readers', 'orders', '-1', '900000', 'metadata.max.age.ms=1000'],
-        { classpath },
+        { classpath, logLevel: 'info' },
       );
       const consumer = new LineProcess(java, consumerArgs);
       try {
@@ -236,15 +278,19 @@ describe('a three-zone cluster on the local provider', () => {
       }
       try {
         const acknowledged = new Set(
-          producer.lines.filter((l) => l.startsWith('ACK ')).map((l) => l.split(' ')[3]),
+          producer.lines.filter((l) => l.startsWith('ACK ')).map((l) => l.split(' ')[3] ?? ''),
         );
-        await consumer.waitFor(
-          () =>
-            consumer.lines.filter((l) => l.startsWith('RECORD ') && acknowledged.has(l.split(' ')[3]))
-              .length >= acknowledged.size,
-          120_000,
-          'the consumer to read every acknowledged record',
-        );
+        await consumer
+          .waitFor(
+            () =>
+              consumer.lines.filter((l) => l.startsWith('RECORD ') && acknowledged.has(l.split(' ')[3] ?? ''))
+                .length >= acknowledged.size,
+            120_000,
+            'the consumer to read every acknowledged record',
+          )
+          .catch(async (error: Error) => {
+            throw new Error(`${error.message}\n${await unreadRecords(acknowledged, consumer)}`);
+          });
         const consumed = new Set(
           consumer.lines.filter((l) => l.startsWith('RECORD ')).map((l) => l.split(' ')[3]),
         );

@@ -108,7 +108,9 @@ describe('README and docs', () => {
           `set -euo pipefail\ncd ${root}\n${script.replaceAll('http://127.0.0.1:8080', controlPlane.url)}`,
         ],
         { env: { STRATA_API_KEY: E2E_API_KEY }, timeoutMs: 240_000 },
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\ncontrol plane:\n${controlPlane.process.tail()}`);
+      });
       expect(result.code, `${result.stdout}\n${result.stderr}\n${controlPlane.process.tail()}`).toBe(0);
       const lines = result.stdout.trim().split('\n');
       expect(lines.slice(0, 2)).toEqual(['one', 'two']);

@@ -74,6 +74,10 @@ export class LineProcess {
     });
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   count(prefix: string): number {
     let n = 0;
     for (const l of this.lines) if (l.startsWith(prefix)) n++;

@@ -25,7 +25,8 @@ export function runCommand(
       child.kill('SIGKILL');
       reject(
         new Error(
-          `${command} ${args.join(' ')} did not finish in ${options.timeoutMs ?? 60_000} ms\n${stderr}`,
+          `${command} ${args.join(' ')} did not finish in ${options.timeoutMs ?? 60_000} ms\n` +
+            `stdout:\n${stdout}\nstderr:\n${stderr}`,
         ),
       );
     }, options.timeoutMs ?? 60_000);
