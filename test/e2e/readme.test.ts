@@ -95,7 +95,9 @@ describe('README and docs', () => {
     ]);
   });
 
-  it('runs the control plane walk-through as written', { timeout: 300_000 }, async () => {
+  // Creates a cluster, scales it to six brokers (moving half the replicas) and deletes it: on a
+  // loaded two-core machine that takes minutes.
+  it('runs the control plane walk-through as written', { timeout: 540_000 }, async () => {
     const script = codeBlockAfter('## Create a cluster');
     const state = tempDir('strata-readme-control-plane-');
     const controlPlane = await ControlPlaneProcess.start(state.path);
@@ -107,7 +109,7 @@ describe('README and docs', () => {
           '-c',
           `set -euo pipefail\ncd ${root}\n${script.replaceAll('http://127.0.0.1:8080', controlPlane.url)}`,
         ],
-        { env: { STRATA_API_KEY: E2E_API_KEY }, timeoutMs: 240_000 },
+        { env: { STRATA_API_KEY: E2E_API_KEY }, timeoutMs: 420_000 },
       ).catch((error: Error) => {
         throw new Error(`${error.message}\ncontrol plane:\n${controlPlane.process.tail()}`);
       });
