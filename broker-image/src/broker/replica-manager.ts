@@ -11,6 +11,7 @@ import {
   errorCodeOf,
   type RecordError,
 } from '../protocol/errors.js';
+import type { EndTxnMarker } from '../protocol/records/control-records.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { topicPartitionKey } from '../storage/topic-partition.js';
 import type { Clock } from '../util/clock.js';
@@ -31,6 +32,22 @@ export interface ProducePartitionResult {
   readonly logStartOffset: number;
   /** The records of a refused batch that broke a rule, by index (KIP-467). */
   readonly recordErrors?: readonly RecordError[];
+}
+
+/** One transaction marker for one partition this broker should lead (WriteTxnMarkers). */
+export interface TxnMarkerEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly marker: EndTxnMarker;
+  /** The transaction protocol the marker ends a transaction of (2: its epoch is a bumped one). */
+  readonly transactionVersion: number;
+}
+
+export interface TxnMarkerResult {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  /** The marker's offset when it was written. */
+  readonly offset: number;
 }
 
 export interface FetchPartitionRequest {
@@ -74,6 +91,9 @@ export type PartitionStateWriter = (
 ) => Promise<boolean>;
 
 const EMPTY_RECORDS = Buffer.alloc(0);
+
+/** Room a transaction marker needs on disk: one small control batch. */
+const RECORD_BATCH_OVERHEAD_ESTIMATE = 128;
 
 const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT', 'EBADF']);
 
@@ -268,6 +288,71 @@ export class ReplicaManager {
       }),
     );
     if (acks !== -1) return results;
+    return this.awaitReplication(results, timeoutMs, (i) => minInsyncReplicasOf(entries[i]!.topic));
+  }
+
+  /**
+   * Appends transaction markers as leader, each as a control batch, and waits (acks=all) until
+   * the ISR has them or `timeoutMs` passes. One result per entry, in order.
+   */
+  async appendTxnMarkers(
+    entries: readonly TxnMarkerEntry[],
+    timeoutMs: number,
+    minInsyncReplicasOf: (topic: string) => number,
+  ): Promise<TxnMarkerResult[]> {
+    const now = this.clock.now();
+    const appended: (ProducePartitionResult & { appended?: AppendedAsLeader })[] = [];
+    // One after another: two markers of one partition must land in the order given.
+    for (const entry of entries) {
+      try {
+        const partition = this.leaderPartition(entry.topic, entry.partition);
+        const leaderEpoch = partition.leaderEpoch;
+        this.logManager.ensureCapacity(RECORD_BATCH_OVERHEAD_ESTIMATE);
+        const result = await partition.appendTxnMarkerToLeader(entry.marker, {
+          minInsyncReplicas: minInsyncReplicasOf(entry.topic),
+          transactionVersion: entry.transactionVersion,
+          now,
+        });
+        this.fetchPurgatory.notify(topicPartitionKey(entry.topic, entry.partition));
+        appended.push({
+          errorCode: ERROR_CODES.NONE,
+          errorMessage: null,
+          baseOffset: result.baseOffset,
+          logAppendTime: -1,
+          logStartOffset: result.logStartOffset,
+          appended: { partition, leaderEpoch, endOffset: result.lastOffset + 1 },
+        });
+      } catch (error) {
+        if (!(error instanceof KafkaError))
+          this.logger.error(
+            { err: error, topic: entry.topic, partition: entry.partition },
+            'transaction marker append failed',
+          );
+        appended.push({
+          errorCode: errorCodeOf(error),
+          errorMessage: error instanceof Error ? error.message : null,
+          baseOffset: -1,
+          logAppendTime: -1,
+          logStartOffset: -1,
+        });
+      }
+    }
+    const results = await this.awaitReplication(appended, timeoutMs, (i) =>
+      minInsyncReplicasOf(entries[i]!.topic),
+    );
+    return results.map((r) => ({
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage,
+      offset: r.baseOffset,
+    }));
+  }
+
+  /** acks=all: waits until each appended partition's high watermark passes its records. */
+  private async awaitReplication(
+    results: readonly (ProducePartitionResult & { appended?: AppendedAsLeader })[],
+    timeoutMs: number,
+    minInsyncReplicasAt: (index: number) => number,
+  ): Promise<ProducePartitionResult[]> {
     const waiting = results.flatMap((r) => (r.appended ? [r.appended] : []));
     // Done when every partition's high watermark passed its records, or it is led elsewhere now.
     const settled = (a: AppendedAsLeader): boolean =>
@@ -289,7 +374,7 @@ export class ReplicaManager {
         };
       }
       const p = appended.partition;
-      if (p.state.isr.length < minInsyncReplicasOf(entries[i]!.topic)) {
+      if (p.state.isr.length < minInsyncReplicasAt(i)) {
         return {
           ...result,
           errorCode: ERROR_CODES.NOT_ENOUGH_REPLICAS_AFTER_APPEND,

@@ -39,6 +39,7 @@ import {
   describeUserScramCredentialsHandler,
 } from './user-scram-credentials.js';
 import { syncGroupHandler } from './sync-group.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 /** Every API this broker serves, by key. ApiVersions advertises exactly these. */
 export function brokerHandlers(): Map<number, AnyApiHandler> {
@@ -83,6 +84,7 @@ export function brokerHandlers(): Map<number, AnyApiHandler> {
     describeAclsHandler,
     createAclsHandler,
     deleteAclsHandler,
+    writeTxnMarkersHandler,
   ];
   return new Map(handlers.map((h) => [h.api.apiKey, h]));
 }
