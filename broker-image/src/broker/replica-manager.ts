@@ -13,6 +13,8 @@ import {
 } from '../protocol/errors.js';
 import type { EndTxnMarker } from '../protocol/records/control-records.js';
 import type { LogManager } from '../storage/log-manager.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import { batchesOf } from '../protocol/records/record-batch.js';
 import { topicPartitionKey } from '../storage/topic-partition.js';
 import type { Clock } from '../util/clock.js';
 import type { BrokerMetrics } from '../admin/metrics.js';
@@ -68,6 +70,8 @@ export interface FetchPartitionResult {
   readonly lastStableOffset: number;
   readonly logStartOffset: number;
   readonly records: Buffer | null;
+  /** read_committed: the aborted transactions overlapping the records (null for read_uncommitted). */
+  readonly abortedTransactions?: readonly { producerId: number; firstOffset: number }[] | null;
   /** For a follower whose log diverged: the epoch and end offset to truncate to. */
   readonly divergingEpoch?: { epoch: number; endOffset: number };
 }
@@ -75,6 +79,8 @@ export interface FetchPartitionResult {
 export interface FetchParams {
   /** -1 for consumers; a broker id for a follower replica. */
   readonly replicaId: number;
+  /** 0 read_uncommitted (up to the high watermark), 1 read_committed (up to the last stable offset). */
+  readonly isolationLevel?: number;
   readonly maxWaitMs: number;
   readonly minBytes: number;
   readonly maxBytes: number;
@@ -91,6 +97,26 @@ export type PartitionStateWriter = (
 ) => Promise<boolean>;
 
 const EMPTY_RECORDS = Buffer.alloc(0);
+
+/** Fetch's and ListOffsets' isolation_level for read_committed. */
+export const READ_COMMITTED = 1;
+
+/**
+ * The aborted transactions a read_committed consumer needs to skip in `records` read from
+ * `fetchOffset`: those overlapping [fetchOffset, the offset after the last batch), as Kafka sends.
+ */
+function abortedTransactionsIn(
+  log: PartitionLog,
+  fetchOffset: number,
+  records: Buffer,
+): { producerId: number; firstOffset: number }[] {
+  let upperBound: number | undefined;
+  for (const batch of batchesOf(records)) upperBound = batch.nextOffset;
+  if (upperBound === undefined) return [];
+  return log
+    .collectAbortedTransactions(fetchOffset, upperBound)
+    .map((txn) => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }));
+}
 
 /** Room a transaction marker needs on disk: one small control batch. */
 const RECORD_BATCH_OVERHEAD_ESTIMATE = 128;
@@ -434,7 +460,7 @@ export class ReplicaManager {
       partition: this.getPartition(p.topic, p.partition),
     }));
     const visibleEnd = (partition: Partition | undefined): number =>
-      !partition ? 0 : params.replicaId >= 0 ? partition.log.logEndOffset : partition.log.highWatermark;
+      partition ? this.fetchUpperBound(partition, params) : 0;
     const startEnds = watched.map(({ partition }) => visibleEnd(partition));
     const startSizes = watched.map(({ partition }) => partition?.log.size ?? 0);
     const enoughData = (): boolean => {
@@ -464,6 +490,13 @@ export class ReplicaManager {
     return results;
   }
 
+  /** Where a fetch stops: followers at the log end, consumers at the high watermark or the LSO. */
+  private fetchUpperBound(partition: Partition, params: FetchParams): number {
+    const log = partition.log;
+    if (params.replicaId >= 0) return log.logEndOffset;
+    return params.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
+  }
+
   private countBytesOut(results: readonly FetchPartitionResult[]): void {
     for (const r of results)
       if (r.records && r.records.length > 0) this.metrics.bytesOut(r.topic, r.records.length);
@@ -487,7 +520,7 @@ export class ReplicaManager {
           params.replicaId >= 0 ? this.followerFetch(partition, params.replicaId, request) : undefined;
         let records: Buffer = EMPTY_RECORDS;
         if (!divergingEpoch) {
-          const upper = params.replicaId >= 0 ? log.logEndOffset : log.highWatermark;
+          const upper = this.fetchUpperBound(partition, params);
           const limit = Math.max(0, Math.min(request.partitionMaxBytes, remaining));
           records = log.read(request.fetchOffset, limit, upper, minOneBatch, params.allocate).records;
           if (records.length > 0) {
@@ -495,14 +528,18 @@ export class ReplicaManager {
             minOneBatch = false;
           }
         }
+        const readCommitted = params.replicaId < 0 && params.isolationLevel === READ_COMMITTED;
         return {
           topic: request.topic,
           partition: request.partition,
           errorCode: ERROR_CODES.NONE,
           highWatermark: log.highWatermark,
-          lastStableOffset: log.highWatermark,
+          lastStableOffset: log.lastStableOffset,
           logStartOffset: log.logStartOffset,
           records,
+          abortedTransactions: readCommitted
+            ? abortedTransactionsIn(log, request.fetchOffset, records)
+            : null,
           ...(divergingEpoch ? { divergingEpoch } : {}),
         };
       } catch (error) {
@@ -516,7 +553,7 @@ export class ReplicaManager {
           partition: request.partition,
           errorCode: errorCodeOf(error),
           highWatermark: partition?.log.highWatermark ?? -1,
-          lastStableOffset: partition?.log.highWatermark ?? -1,
+          lastStableOffset: partition?.log.lastStableOffset ?? -1,
           logStartOffset: partition?.log.logStartOffset ?? -1,
           // An empty record set, as Kafka sends: librdkafka rejects a null one, and would never
           // act on the error (an out-of-range position would never be reset).

@@ -17,6 +17,7 @@ import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeGroupsHandler } from './describe-groups.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeProducersHandler } from './describe-producers.js';
 import { describeClientQuotasHandler } from './describe-client-quotas.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
@@ -85,6 +86,7 @@ export function brokerHandlers(): Map<number, AnyApiHandler> {
     createAclsHandler,
     deleteAclsHandler,
     writeTxnMarkersHandler,
+    describeProducersHandler,
   ];
   return new Map(handlers.map((h) => [h.api.apiKey, h]));
 }
