@@ -32,6 +32,7 @@ export const KAFKA_TOOLS = {
   storage: 'kafka.tools.StorageTool',
   /** kafka-configs is still the Scala command in Kafka 4.3. */
   configs: 'kafka.admin.ConfigCommand',
+  transactions: 'org.apache.kafka.tools.TransactionsCommand',
 } as const;
 
 export interface JavaOptions {

@@ -17,6 +17,7 @@ import type { SaslAuthentication } from '../security/sasl-authentication.js';
 import type { Credentials } from '../security/credentials.js';
 import type { StandardAuthorizer } from '../security/authorizer.js';
 import type { ReplicaManager } from './replica-manager.js';
+import type { TransactionMarkerHook } from './transaction-marker-hook.js';
 
 /** What handlers reach the rest of the broker through. */
 export interface BrokerServices {
@@ -31,6 +32,8 @@ export interface BrokerServices {
   readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
   readonly offsetsTopic: OffsetsTopic;
+  /** Told of each transaction marker written to a `__consumer_offsets` partition (WriteTxnMarkers). */
+  readonly transactionMarkerHook: TransactionMarkerHook;
   /** Buffers fetch responses read log data into. */
   readonly readBuffers: ReadBufferPool;
   /** The APIs this broker serves, for ApiVersions. */

@@ -29,6 +29,7 @@ import { StandardAuthorizer } from '../security/authorizer.js';
 import { OffsetsTopic } from './offsets-topic.js';
 import { ReplicaManager } from './replica-manager.js';
 import { SocketServer, type BoundListener } from './socket-server.js';
+import { NO_OP_TRANSACTION_MARKER_HOOK } from './transaction-marker-hook.js';
 
 export interface BrokerOptions {
   readonly config: BrokerConfig;
@@ -160,6 +161,7 @@ export class Broker {
       producerIds: new ProducerIdManager(this.metadata),
       groups: this.groups,
       offsetsTopic,
+      transactionMarkerHook: NO_OP_TRANSACTION_MARKER_HOOK,
       readBuffers: new ReadBufferPool(),
       handlers: brokerHandlers(),
       credentials: Credentials.of(this.metadata, config.listenerSecurity),

@@ -11,7 +11,10 @@ import {
   errorCodeOf,
   type RecordError,
 } from '../protocol/errors.js';
+import type { EndTxnMarker } from '../protocol/records/control-records.js';
 import type { LogManager } from '../storage/log-manager.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import { batchesOf } from '../protocol/records/record-batch.js';
 import { topicPartitionKey } from '../storage/topic-partition.js';
 import type { Clock } from '../util/clock.js';
 import type { BrokerMetrics } from '../admin/metrics.js';
@@ -33,6 +36,22 @@ export interface ProducePartitionResult {
   readonly recordErrors?: readonly RecordError[];
 }
 
+/** One transaction marker for one partition this broker should lead (WriteTxnMarkers). */
+export interface TxnMarkerEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly marker: EndTxnMarker;
+  /** The transaction protocol the marker ends a transaction of (2: its epoch is a bumped one). */
+  readonly transactionVersion: number;
+}
+
+export interface TxnMarkerResult {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  /** The marker's offset when it was written. */
+  readonly offset: number;
+}
+
 export interface FetchPartitionRequest {
   readonly topic: string;
   readonly partition: number;
@@ -51,6 +70,8 @@ export interface FetchPartitionResult {
   readonly lastStableOffset: number;
   readonly logStartOffset: number;
   readonly records: Buffer | null;
+  /** read_committed: the aborted transactions overlapping the records (null for read_uncommitted). */
+  readonly abortedTransactions?: readonly { producerId: number; firstOffset: number }[] | null;
   /** For a follower whose log diverged: the epoch and end offset to truncate to. */
   readonly divergingEpoch?: { epoch: number; endOffset: number };
 }
@@ -58,6 +79,8 @@ export interface FetchPartitionResult {
 export interface FetchParams {
   /** -1 for consumers; a broker id for a follower replica. */
   readonly replicaId: number;
+  /** 0 read_uncommitted (up to the high watermark), 1 read_committed (up to the last stable offset). */
+  readonly isolationLevel?: number;
   readonly maxWaitMs: number;
   readonly minBytes: number;
   readonly maxBytes: number;
@@ -74,6 +97,29 @@ export type PartitionStateWriter = (
 ) => Promise<boolean>;
 
 const EMPTY_RECORDS = Buffer.alloc(0);
+
+/** Fetch's and ListOffsets' isolation_level for read_committed. */
+export const READ_COMMITTED = 1;
+
+/**
+ * The aborted transactions a read_committed consumer needs to skip in `records` read from
+ * `fetchOffset`: those overlapping [fetchOffset, the offset after the last batch), as Kafka sends.
+ */
+function abortedTransactionsIn(
+  log: PartitionLog,
+  fetchOffset: number,
+  records: Buffer,
+): { producerId: number; firstOffset: number }[] {
+  let upperBound: number | undefined;
+  for (const batch of batchesOf(records)) upperBound = batch.nextOffset;
+  if (upperBound === undefined) return [];
+  return log
+    .collectAbortedTransactions(fetchOffset, upperBound)
+    .map((txn) => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }));
+}
+
+/** Room a transaction marker needs on disk: one small control batch. */
+const RECORD_BATCH_OVERHEAD_ESTIMATE = 128;
 
 const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT', 'EBADF']);
 
@@ -268,6 +314,71 @@ export class ReplicaManager {
       }),
     );
     if (acks !== -1) return results;
+    return this.awaitReplication(results, timeoutMs, (i) => minInsyncReplicasOf(entries[i]!.topic));
+  }
+
+  /**
+   * Appends transaction markers as leader, each as a control batch, and waits (acks=all) until
+   * the ISR has them or `timeoutMs` passes. One result per entry, in order.
+   */
+  async appendTxnMarkers(
+    entries: readonly TxnMarkerEntry[],
+    timeoutMs: number,
+    minInsyncReplicasOf: (topic: string) => number,
+  ): Promise<TxnMarkerResult[]> {
+    const now = this.clock.now();
+    const appended: (ProducePartitionResult & { appended?: AppendedAsLeader })[] = [];
+    // One after another: two markers of one partition must land in the order given.
+    for (const entry of entries) {
+      try {
+        const partition = this.leaderPartition(entry.topic, entry.partition);
+        const leaderEpoch = partition.leaderEpoch;
+        this.logManager.ensureCapacity(RECORD_BATCH_OVERHEAD_ESTIMATE);
+        const result = await partition.appendTxnMarkerToLeader(entry.marker, {
+          minInsyncReplicas: minInsyncReplicasOf(entry.topic),
+          transactionVersion: entry.transactionVersion,
+          now,
+        });
+        this.fetchPurgatory.notify(topicPartitionKey(entry.topic, entry.partition));
+        appended.push({
+          errorCode: ERROR_CODES.NONE,
+          errorMessage: null,
+          baseOffset: result.baseOffset,
+          logAppendTime: -1,
+          logStartOffset: result.logStartOffset,
+          appended: { partition, leaderEpoch, endOffset: result.lastOffset + 1 },
+        });
+      } catch (error) {
+        if (!(error instanceof KafkaError))
+          this.logger.error(
+            { err: error, topic: entry.topic, partition: entry.partition },
+            'transaction marker append failed',
+          );
+        appended.push({
+          errorCode: errorCodeOf(error),
+          errorMessage: error instanceof Error ? error.message : null,
+          baseOffset: -1,
+          logAppendTime: -1,
+          logStartOffset: -1,
+        });
+      }
+    }
+    const results = await this.awaitReplication(appended, timeoutMs, (i) =>
+      minInsyncReplicasOf(entries[i]!.topic),
+    );
+    return results.map((r) => ({
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage,
+      offset: r.baseOffset,
+    }));
+  }
+
+  /** acks=all: waits until each appended partition's high watermark passes its records. */
+  private async awaitReplication(
+    results: readonly (ProducePartitionResult & { appended?: AppendedAsLeader })[],
+    timeoutMs: number,
+    minInsyncReplicasAt: (index: number) => number,
+  ): Promise<ProducePartitionResult[]> {
     const waiting = results.flatMap((r) => (r.appended ? [r.appended] : []));
     // Done when every partition's high watermark passed its records, or it is led elsewhere now.
     const settled = (a: AppendedAsLeader): boolean =>
@@ -289,7 +400,7 @@ export class ReplicaManager {
         };
       }
       const p = appended.partition;
-      if (p.state.isr.length < minInsyncReplicasOf(entries[i]!.topic)) {
+      if (p.state.isr.length < minInsyncReplicasAt(i)) {
         return {
           ...result,
           errorCode: ERROR_CODES.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
@@ -349,7 +460,7 @@ export class ReplicaManager {
       partition: this.getPartition(p.topic, p.partition),
     }));
     const visibleEnd = (partition: Partition | undefined): number =>
-      !partition ? 0 : params.replicaId >= 0 ? partition.log.logEndOffset : partition.log.highWatermark;
+      partition ? this.fetchUpperBound(partition, params) : 0;
     const startEnds = watched.map(({ partition }) => visibleEnd(partition));
     const startSizes = watched.map(({ partition }) => partition?.log.size ?? 0);
     const enoughData = (): boolean => {
@@ -379,6 +490,13 @@ export class ReplicaManager {
     return results;
   }
 
+  /** Where a fetch stops: followers at the log end, consumers at the high watermark or the LSO. */
+  private fetchUpperBound(partition: Partition, params: FetchParams): number {
+    const log = partition.log;
+    if (params.replicaId >= 0) return log.logEndOffset;
+    return params.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
+  }
+
   private countBytesOut(results: readonly FetchPartitionResult[]): void {
     for (const r of results)
       if (r.records && r.records.length > 0) this.metrics.bytesOut(r.topic, r.records.length);
@@ -402,7 +520,7 @@ export class ReplicaManager {
           params.replicaId >= 0 ? this.followerFetch(partition, params.replicaId, request) : undefined;
         let records: Buffer = EMPTY_RECORDS;
         if (!divergingEpoch) {
-          const upper = params.replicaId >= 0 ? log.logEndOffset : log.highWatermark;
+          const upper = this.fetchUpperBound(partition, params);
           const limit = Math.max(0, Math.min(request.partitionMaxBytes, remaining));
           records = log.read(request.fetchOffset, limit, upper, minOneBatch, params.allocate).records;
           if (records.length > 0) {
@@ -410,14 +528,18 @@ export class ReplicaManager {
             minOneBatch = false;
           }
         }
+        const readCommitted = params.replicaId < 0 && params.isolationLevel === READ_COMMITTED;
         return {
           topic: request.topic,
           partition: request.partition,
           errorCode: ERROR_CODES.NONE,
           highWatermark: log.highWatermark,
-          lastStableOffset: log.highWatermark,
+          lastStableOffset: log.lastStableOffset,
           logStartOffset: log.logStartOffset,
           records,
+          abortedTransactions: readCommitted
+            ? abortedTransactionsIn(log, request.fetchOffset, records)
+            : null,
           ...(divergingEpoch ? { divergingEpoch } : {}),
         };
       } catch (error) {
@@ -431,7 +553,7 @@ export class ReplicaManager {
           partition: request.partition,
           errorCode: errorCodeOf(error),
           highWatermark: partition?.log.highWatermark ?? -1,
-          lastStableOffset: partition?.log.highWatermark ?? -1,
+          lastStableOffset: partition?.log.lastStableOffset ?? -1,
           logStartOffset: partition?.log.logStartOffset ?? -1,
           // An empty record set, as Kafka sends: librdkafka rejects a null one, and would never
           // act on the error (an out-of-range position would never be reset).

@@ -1,4 +1,5 @@
 import { KafkaError } from '../protocol/errors.js';
+import type { EndTxnMarker } from '../protocol/records/control-records.js';
 import type { AppendResult, PartitionLog } from '../storage/partition-log.js';
 import { topicPartitionKey } from '../storage/topic-partition.js';
 import type { PartitionState } from './metadata.js';
@@ -144,6 +145,34 @@ export class Partition {
       );
     }
     const result = await this.log.appendAsLeader(records, this.state.leaderEpoch, now);
+    this.maybeIncrementHighWatermark();
+    return result;
+  }
+
+  /**
+   * Appends a transaction marker as leader, with acks=all's up-front check of the ISR against
+   * `min.insync.replicas` (a marker is always written with acks=all).
+   */
+  async appendTxnMarkerToLeader(
+    marker: EndTxnMarker,
+    options: {
+      readonly minInsyncReplicas: number;
+      readonly transactionVersion: number;
+      readonly now: number;
+    },
+  ): Promise<AppendResult> {
+    this.requireLeader();
+    if (this.state.isr.length < options.minInsyncReplicas) {
+      throw new KafkaError(
+        'NOT_ENOUGH_REPLICAS',
+        `the in-sync replicas of ${this.topic}-${this.index} (${this.state.isr.length}) are fewer than min.insync.replicas (${options.minInsyncReplicas})`,
+      );
+    }
+    const result = await this.log.appendControlAsLeader(marker, {
+      leaderEpoch: this.state.leaderEpoch,
+      now: options.now,
+      transactionVersion: options.transactionVersion,
+    });
     this.maybeIncrementHighWatermark();
     return result;
   }

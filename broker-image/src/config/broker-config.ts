@@ -48,6 +48,8 @@ export interface BrokerConfig {
   readonly offsetsRetentionCheckIntervalMs: number;
   readonly offsetMetadataMaxBytes: number;
   readonly offsetsCommitTimeoutMs: number;
+  /** How long a broker-side append with acks=all waits for the ISR (transaction markers). */
+  readonly requestTimeoutMs: number;
   readonly groupInitialRebalanceDelayMs: number;
   readonly groupMinSessionTimeoutMs: number;
   readonly groupMaxSessionTimeoutMs: number;
@@ -291,6 +293,7 @@ export function brokerConfigFrom(properties: ReadonlyMap<string, string>): Broke
     offsetsRetentionCheckIntervalMs: get('offsets.retention.check.interval.ms'),
     offsetMetadataMaxBytes: get('offset.metadata.max.bytes'),
     offsetsCommitTimeoutMs: get('offsets.commit.timeout.ms'),
+    requestTimeoutMs: get('request.timeout.ms'),
     groupInitialRebalanceDelayMs: get('group.initial.rebalance.delay.ms'),
     groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),

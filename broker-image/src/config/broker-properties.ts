@@ -89,6 +89,7 @@ export const BROKER_PROPERTIES = {
   'offsets.retention.minutes': { parse: int(1), default: '10080' },
   'offsets.retention.check.interval.ms': { parse: long(1), default: '600000' },
   'offsets.commit.timeout.ms': { parse: int(1), default: '5000' },
+  'request.timeout.ms': { parse: int(0), default: '30000' },
   'offset.metadata.max.bytes': { parse: int(0), default: '4096' },
   'group.initial.rebalance.delay.ms': { parse: int(0), default: '3000' },
   'group.min.session.timeout.ms': { parse: int(0), default: '6000' },

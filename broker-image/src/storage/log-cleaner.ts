@@ -2,8 +2,10 @@ import type { Logger } from 'pino';
 import type { RecordBatch } from '../protocol/records/record-batch.js';
 import { buildRecordBatch, recordsOf, type Record } from '../protocol/records/records.js';
 import type { CompressionType } from '../protocol/records/compression.js';
+import { endTxnMarkerOf } from '../protocol/records/control-records.js';
 import type { LogSegment } from './log-segment.js';
 import type { PartitionLog } from './partition-log.js';
+import type { AbortedTxn } from './transaction-index.js';
 
 export interface CleanResult {
   readonly segmentsBefore: number;
@@ -22,6 +24,12 @@ const MAX_OFFSET_SPAN = 0x7fffffff;
  * Only whole segments behind the active one and below the high watermark are rewritten, and only
  * when the dirty part (written since the last cleaning) is at least `min.cleanable.dirty.ratio`.
  * Offsets never change; batches keep their producer ids, sequences and last offsets.
+ *
+ * Transactions, as Kafka's cleaner treats them: nothing at or past the last stable offset is
+ * cleaned (an open transaction's batches stay untouched); the batches of aborted transactions (as
+ * the `.txnindex` files list them) are removed and their keys never shadow committed records; a
+ * COMMIT or ABORT marker stays while records of its transaction remain, and once none do, until
+ * it is older than `delete.retention.ms`, like a tombstone.
  */
 export class LogCleaner {
   constructor(private readonly logger: Logger) {}
@@ -49,18 +57,31 @@ export class LogCleaner {
   async clean(log: PartitionLog, now: number): Promise<CleanResult | undefined> {
     const segments = log.cleanableSegments(now);
     if (segments.length === 0) return undefined;
-    const latest = this.buildOffsetMap(segments);
+    const aborted = new AbortedTransactions(log.allAbortedTransactions());
+    const latest = this.buildOffsetMap(segments, aborted);
     const deleteHorizon = now - log.config.deleteRetentionMs;
+    /** Producers whose transaction (not yet ended by a marker in the walk) has records kept. */
+    const txnsWithRecords = new Set<number>();
     const bytesBefore = segments.reduce((n, s) => n + s.size, 0);
     let recordsRemoved = 0;
     let segmentsAfter = 0;
     let bytesAfter = 0;
     for (const group of groupBySize(segments, log.config.segmentBytes)) {
       const kept: Buffer[] = [];
+      const keptMarkers = new Set<number>();
       let removedHere = 0;
       for (const segment of group) {
         for (const batch of segment.batches()) {
-          const result = retainedBatch(batch, latest, deleteHorizon);
+          let result: { batch: Buffer | undefined; removed: number };
+          if (batch.isControl) {
+            result = retainedMarker(batch, txnsWithRecords, deleteHorizon);
+            if (result.batch) keptMarkers.add(batch.baseOffset);
+          } else if (aborted.contains(batch)) {
+            result = { batch: undefined, removed: batch.recordsCount };
+          } else {
+            result = retainedBatch(batch, latest, deleteHorizon);
+            if (result.batch && batch.isTransactional) txnsWithRecords.add(batch.producerId);
+          }
           removedHere += result.removed;
           if (result.batch) kept.push(result.batch);
         }
@@ -71,7 +92,10 @@ export class LogCleaner {
         bytesAfter += group[0]!.size;
         continue;
       }
-      const replaced = await log.replaceSegments(group, kept, now);
+      const abortedKept = group
+        .flatMap((segment) => segment.txnIndex.allEntries)
+        .filter((txn) => keptMarkers.has(txn.lastOffset));
+      const replaced = await log.replaceSegments(group, kept, now, abortedKept);
       if (!replaced) return undefined;
       segmentsAfter++;
       bytesAfter += kept.reduce((n, b) => n + b.length, 0);
@@ -88,12 +112,12 @@ export class LogCleaner {
     return result;
   }
 
-  /** key → offset of its latest record, over the segments being cleaned. */
-  private buildOffsetMap(segments: readonly LogSegment[]): Map<string, number> {
+  /** key → offset of its latest record, over the segments being cleaned (aborted records aside). */
+  private buildOffsetMap(segments: readonly LogSegment[], aborted: AbortedTransactions): Map<string, number> {
     const latest = new Map<string, number>();
     for (const segment of segments) {
       for (const batch of segment.batches()) {
-        if (batch.isControl) continue;
+        if (batch.isControl || aborted.contains(batch)) continue;
         for (const record of recordsOf(batch)) {
           if (record.key) latest.set(record.key.toString('latin1'), record.offset);
         }
@@ -101,6 +125,51 @@ export class LogCleaner {
     }
     return latest;
   }
+}
+
+/** The aborted transactions of a log, by producer, to tell which transactional batches were aborted. */
+class AbortedTransactions {
+  private readonly byProducer = new Map<number, AbortedTxn[]>();
+
+  constructor(txns: readonly AbortedTxn[]) {
+    for (const txn of txns) {
+      const list = this.byProducer.get(txn.producerId) ?? [];
+      list.push(txn);
+      this.byProducer.set(txn.producerId, list);
+    }
+  }
+
+  /** Whether `batch` holds records of a transaction that was aborted. */
+  contains(batch: RecordBatch): boolean {
+    if (!batch.isTransactional || batch.isControl) return false;
+    const txns = this.byProducer.get(batch.producerId);
+    return (
+      txns?.some((txn) => batch.baseOffset >= txn.firstOffset && batch.baseOffset < txn.lastOffset) ?? false
+    );
+  }
+}
+
+/**
+ * A transaction marker is kept while its transaction still has records in the log and, after
+ * that, until it is older than the delete horizon; it ends the transaction for the walk either way.
+ */
+function retainedMarker(
+  batch: RecordBatch,
+  txnsWithRecords: Set<number>,
+  deleteHorizon: number,
+): { batch: Buffer | undefined; removed: number } {
+  let marker;
+  try {
+    marker = endTxnMarkerOf(batch);
+  } catch {
+    marker = undefined;
+  }
+  // Control batches that are not transaction markers are kept as they are.
+  if (!marker) return { batch: Buffer.from(batch.buffer), removed: 0 };
+  const hasRecords = txnsWithRecords.delete(batch.producerId) && marker.committed;
+  if (hasRecords || batch.maxTimestamp >= deleteHorizon)
+    return { batch: Buffer.from(batch.buffer), removed: 0 };
+  return { batch: undefined, removed: batch.recordsCount };
 }
 
 /**
@@ -113,7 +182,6 @@ function retainedBatch(
   latest: ReadonlyMap<string, number>,
   deleteHorizon: number,
 ): { batch: Buffer | undefined; removed: number } {
-  if (batch.isControl) return { batch: undefined, removed: batch.recordsCount };
   const records = recordsOf(batch);
   const keep = (r: Record): boolean =>
     r.key !== null &&

@@ -10,6 +10,7 @@ import { recordsOf } from '../protocol/records/records.js';
 import type { StorageFileSystem } from './file-system.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
+import { TXN_INDEX_SUFFIX, TransactionIndex } from './transaction-index.js';
 import type { ReadAllocator } from './read-buffer-pool.js';
 
 export const LOG_SUFFIX = '.log';
@@ -37,6 +38,8 @@ export interface BatchLocation {
   readonly producerEpoch: number;
   readonly baseSequence: number;
   readonly lastSequence: number;
+  readonly isTransactional: boolean;
+  readonly isControl: boolean;
 }
 
 export interface RecoveryResult {
@@ -67,6 +70,8 @@ export class LogSegment {
   private bytesSinceLastIndexEntry = 0;
   private offsetIndex: OffsetIndex;
   private timeIndex: TimeIndex;
+  /** The segment's aborted transactions (`.txnindex`); its owner rebuilds it after a recovery. */
+  readonly txnIndex: TransactionIndex;
 
   private constructor(
     private readonly fs: StorageFileSystem,
@@ -83,6 +88,7 @@ export class LogSegment {
     this.rollingTimestamp = now;
     this.offsetIndex = new OffsetIndex(baseOffset);
     this.timeIndex = new TimeIndex(baseOffset);
+    this.txnIndex = TransactionIndex.open(fs, join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX)));
   }
 
   get logPath(): string {
@@ -109,7 +115,10 @@ export class LogSegment {
   ): LogSegment {
     const fd = fs.openSync(join(dir, segmentFileName(baseOffset, LOG_SUFFIX)), 'w+');
     fs.syncDirSync(dir);
-    return new LogSegment(fs, dir, baseOffset, options, fd, 0, now);
+    const segment = new LogSegment(fs, dir, baseOffset, options, fd, 0, now);
+    // A leftover of an earlier segment at this offset describes records that are gone.
+    if (!segment.txnIndex.isEmpty) segment.txnIndex.reset();
+    return segment;
   }
 
   /**
@@ -404,11 +413,12 @@ export class LogSegment {
     this.timeIndex.truncateTo(offset);
     // Recompute what the remaining batches say.
     this.recover();
+    this.txnIndex.truncateTo(this.nextOffset);
     return removed;
   }
 
   async flush(): Promise<void> {
-    await this.fs.fsync(this.fd);
+    await Promise.all([this.fs.fsync(this.fd), this.txnIndex.flush()]);
   }
 
   /** Writes both indexes out (they are derived data; a crash before this just means a rebuild). */
@@ -419,11 +429,13 @@ export class LogSegment {
 
   close(): void {
     this.persistIndexes();
+    this.txnIndex.close();
     this.fs.closeSync(this.fd);
   }
 
   /** Closes and deletes the segment's files. */
   delete(): void {
+    this.txnIndex.delete();
     this.fs.closeSync(this.fd);
     for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
       if (this.fs.existsSync(path)) this.fs.unlinkSync(path);
@@ -443,6 +455,8 @@ function locationOf(batch: RecordBatch, position: number): BatchLocation {
     producerEpoch: batch.producerEpoch,
     baseSequence: batch.baseSequence,
     lastSequence: batch.lastSequence,
+    isTransactional: batch.isTransactional,
+    isControl: batch.isControl,
   };
 }
 

@@ -1,6 +1,16 @@
 import type { ReadAllocator } from './read-buffer-pool.js';
 import { KafkaError } from '../protocol/errors.js';
-import { batchesOf, validateProducedRecords, type RecordBatch } from '../protocol/records/record-batch.js';
+import {
+  RecordBatch,
+  batchesOf,
+  validateProducedRecords,
+  validateReplicatedRecords,
+} from '../protocol/records/record-batch.js';
+import {
+  buildEndTxnMarkerBatch,
+  endTxnMarkerOf,
+  type EndTxnMarker,
+} from '../protocol/records/control-records.js';
 import { producedDecompressionLimit } from '../protocol/records/compression.js';
 import { checkProducedRecords, recordsOf } from '../protocol/records/records.js';
 import type { CheckpointWarning } from './checkpoint-file.js';
@@ -15,6 +25,7 @@ import {
   type RecoveryResult,
 } from './log-segment.js';
 import { ProducerStateManager } from './producer-state.js';
+import { TXN_INDEX_SUFFIX, type AbortedTxn } from './transaction-index.js';
 import { recompressForTopic } from './recompress.js';
 
 import { topicPartitionKey, type TopicPartition } from './topic-partition.js';
@@ -68,8 +79,7 @@ export class PartitionLog {
   firstDirtyOffset = 0;
   /** Offsets below this are known to be on disk (fsynced). */
   recoveryPoint: number;
-  /** Offsets below this are committed: visible to consumers. */
-  highWatermark: number;
+  private highWatermarkOffset: number;
   readonly producerState: ProducerStateManager;
   readonly leaderEpochCache: LeaderEpochCache;
 
@@ -87,9 +97,9 @@ export class PartitionLog {
     this.segments = segments;
     this.logStartOffset = logStartOffset;
     this.recoveryPoint = recoveryPoint;
-    this.highWatermark = this.logEndOffset;
-    this.lastFlushTime = now;
     this.producerState = new ProducerStateManager(fs, dir);
+    this.highWatermarkOffset = this.logEndOffset;
+    this.lastFlushTime = now;
     this.leaderEpochCache = new LeaderEpochCache(fs, dir, warn);
   }
 
@@ -136,6 +146,8 @@ export class PartitionLog {
       .map((name) => Number(name.slice(0, -LOG_SUFFIX.length)))
       .sort((a, b) => a - b);
     const segments: LogSegment[] = [];
+    /** Segments whose batches were re-validated: their aborted-transaction index is rebuilt too. */
+    const recovered = new Set<LogSegment>();
     let recovering = false;
     for (let i = 0; i < baseOffsets.length; i++) {
       const base = baseOffsets[i]!;
@@ -143,7 +155,10 @@ export class PartitionLog {
       if (!options.cleanShutdown && (nextBase === undefined || nextBase > options.recoveryPoint))
         recovering = true;
       const { segment, recovery } = LogSegment.open(fs, dir, base, segmentOptions, now, !recovering);
-      if (recovery) options.onRecovery?.(segment, recovery);
+      if (recovery) {
+        options.onRecovery?.(segment, recovery);
+        recovered.add(segment);
+      }
       if (recovery?.truncatedBytes && i < baseOffsets.length - 1) {
         // Everything after a corrupt point is unreliable: later segments go too.
         segments.push(segment);
@@ -176,16 +191,101 @@ export class PartitionLog {
     if (log.leaderEpochCache.needsRebuild) log.leaderEpochCache.rebuild(log.batches(), logStartOffset);
     log.leaderEpochCache.truncateFromEnd(logEnd);
 
-    // Pass 3: producer state.
+    // Pass 3: producer state, from the newest snapshot that precedes every recovered segment (so
+    // their aborted-transaction indexes are rebuilt with the transactions open at their start).
     log.producerState.deleteSnapshotsFrom(logEnd + 1);
-    const from = log.producerState.loadLatestSnapshot(logEnd) ?? logStartOffset;
-    for (const segment of log.segments) {
+    const rebuilt = log.segments.filter((s) => recovered.has(s));
+    for (const segment of rebuilt) segment.txnIndex.reset();
+    const replayBound = Math.min(logEnd, rebuilt[0]?.baseOffset ?? logEnd);
+    const from = log.producerState.loadLatestSnapshot(replayBound) ?? logStartOffset;
+    log.replayProducerState(from, new Set(rebuilt));
+    return log;
+  }
+
+  /**
+   * Replays the batches from `from` into producer state (loaded as of `from`): data batches
+   * update their producer, markers end its transaction; ABORT markers in `rebuild` segments get
+   * their aborted-transaction index entry again.
+   */
+  private replayProducerState(from: number, rebuild: ReadonlySet<LogSegment>): void {
+    for (const segment of this.segments) {
       if (segment.nextOffset <= from) continue;
       for (const batch of segment.scan()) {
-        if (batch.lastOffset >= from) log.producerState.update(batch, batch.maxTimestamp);
+        if (batch.lastOffset < from) continue;
+        if (!batch.isControl) {
+          this.producerState.update(batch, batch.maxTimestamp);
+          continue;
+        }
+        const full = segment.readBatchContaining(batch.baseOffset);
+        const marker = full && batch.producerId >= 0 ? endTxnMarkerOf(full) : undefined;
+        if (marker)
+          this.completeTxn(
+            marker,
+            batch.baseOffset,
+            batch.maxTimestamp,
+            rebuild.has(segment) ? segment : undefined,
+          );
       }
     }
-    return log;
+  }
+
+  /** Ends a transaction in producer state; an abort gets an entry in `index`'s `.txnindex`. */
+  private completeTxn(
+    marker: EndTxnMarker,
+    offset: number,
+    timestamp: number,
+    index: LogSegment | undefined,
+  ): void {
+    const completed = this.producerState.completeTxn(marker, offset, timestamp);
+    if (completed.aborted && index) {
+      index.txnIndex.append({
+        producerId: completed.producerId,
+        firstOffset: completed.firstOffset,
+        lastOffset: completed.lastOffset,
+        lastStableOffset: this.producerState.lastStableOffsetAfter(completed),
+      });
+    }
+  }
+
+  /** Offsets below this are committed: replicated to the ISR, visible to read_uncommitted consumers. */
+  get highWatermark(): number {
+    return this.highWatermarkOffset;
+  }
+
+  private set highWatermark(offset: number) {
+    this.highWatermarkOffset = offset;
+    this.producerState.onHighWatermarkUpdated(offset);
+  }
+
+  /**
+   * The last stable offset: min(high watermark, first unstable offset), never below the log
+   * start. read_committed consumers read only below it; compaction and retention stop at it.
+   */
+  get lastStableOffset(): number {
+    const highWatermark = this.highWatermark;
+    const firstUnstable = this.producerState.firstUnstableOffset(highWatermark);
+    if (firstUnstable === undefined) return highWatermark;
+    return Math.max(this.logStartOffset, Math.min(highWatermark, firstUnstable));
+  }
+
+  /**
+   * The aborted transactions a read_committed consumer needs for [startOffset, upperBoundOffset)
+   * (Kafka's collectAbortedTransactions): from the segment holding `startOffset` on, until an
+   * entry's last stable offset shows no later segment can matter.
+   */
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    for (let i = this.floorSegmentIndex(startOffset); i < this.segments.length; i++) {
+      const { found, complete } = this.segments[i]!.txnIndex.collect(startOffset, upperBoundOffset);
+      out.push(...found);
+      if (complete) break;
+    }
+    return out;
+  }
+
+  /** Every aborted transaction the log's indexes hold, oldest marker first (compaction). */
+  allAbortedTransactions(): AbortedTxn[] {
+    return this.segments.flatMap((s) => s.txnIndex.allEntries);
   }
 
   get logEndOffset(): number {
@@ -263,6 +363,7 @@ export class PartitionLog {
     }
     this.appendBatches(records, batches, now);
     this.leaderEpochCache.assign(leaderEpoch, baseOffset);
+    // Data batches only here: clients cannot produce control batches.
     for (const batch of batches) this.producerState.update(batch, logAppendTime ? now : batch.maxTimestamp);
     this.unflushedMessages += recordCount;
     if (this.unflushedMessages >= this.config.flushMessages) await this.flush();
@@ -278,11 +379,44 @@ export class PartitionLog {
   }
 
   /**
-   * Appends batches that already carry their offsets (a follower copying its leader). Only their
-   * framing and CRCs are checked: the leader validated their records before it wrote them.
+   * Appends a transaction marker as leader (the transaction coordinator's WriteTxnMarkers): the
+   * control batch of {@link buildEndTxnMarkerBatch}, checked against the producer's epoch and
+   * coordinator epoch, ends the producer's transaction here; an ABORT also gets an entry in the
+   * segment's aborted-transaction index. Followers copy the batch unchanged.
+   */
+  async appendControlAsLeader(
+    marker: EndTxnMarker,
+    options: { readonly leaderEpoch: number; readonly now: number; readonly transactionVersion: number },
+  ): Promise<AppendResult> {
+    const { leaderEpoch, now } = options;
+    this.producerState.checkMarker(marker, options.transactionVersion);
+    const records = buildEndTxnMarkerBatch(marker, now);
+    const batch = new RecordBatch(records);
+    const offset = this.logEndOffset;
+    batch.assignOffsets(offset, leaderEpoch);
+    this.appendBatches(records, [batch], now);
+    this.leaderEpochCache.assign(leaderEpoch, offset);
+    this.completeTxn(marker, offset, now, this.activeSegment);
+    this.unflushedMessages += 1;
+    if (this.unflushedMessages >= this.config.flushMessages) await this.flush();
+    return {
+      baseOffset: offset,
+      lastOffset: offset,
+      logAppendTime: -1,
+      logStartOffset: this.logStartOffset,
+      recordCount: 1,
+      bytes: records.length,
+      duplicate: false,
+    };
+  }
+
+  /**
+   * Appends batches that already carry their offsets (a follower copying its leader), control
+   * batches included. Only their framing and CRCs are checked: the leader validated their records
+   * before it wrote them.
    */
   appendAsFollower(records: Buffer, now: number): number {
-    const batches = validateProducedRecords(records, Number.MAX_SAFE_INTEGER);
+    const batches = validateReplicatedRecords(records);
     if (batches.length === 0) return 0;
     if (batches[0]!.baseOffset < this.logEndOffset) {
       throw new KafkaError(
@@ -290,12 +424,18 @@ export class PartitionLog {
         `replicated batch at ${batches[0]!.baseOffset} is below the log end ${this.logEndOffset}`,
       );
     }
+    // Markers are read before anything is written: one that cannot be read is refused whole.
+    const markers = batches.map((batch) =>
+      batch.isControl && batch.producerId >= 0 ? endTxnMarkerOf(batch) : undefined,
+    );
     this.appendBatches(records, batches, now);
-    for (const batch of batches) {
+    batches.forEach((batch, i) => {
       this.leaderEpochCache.assign(batch.partitionLeaderEpoch, batch.baseOffset);
-      this.producerState.update(batch, batch.maxTimestamp);
+      const marker = markers[i];
+      if (marker) this.completeTxn(marker, batch.baseOffset, batch.maxTimestamp, this.activeSegment);
+      else if (!batch.isControl) this.producerState.update(batch, batch.maxTimestamp);
       this.unflushedMessages += batch.recordsCount;
-    }
+    });
     return batches.length;
   }
 
@@ -394,12 +534,18 @@ export class PartitionLog {
     return found;
   }
 
-  /** The first record at or after `timestamp`, searching segments whose max timestamp reaches it. */
-  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | undefined {
+  /**
+   * The first record at or after `timestamp`, searching segments whose max timestamp reaches it;
+   * only below `maxOffset` (the high watermark, or the last stable offset for read_committed).
+   */
+  offsetForTimestamp(
+    timestamp: number,
+    maxOffset = this.highWatermark,
+  ): { offset: number; timestamp: number } | undefined {
     for (const segment of this.segments) {
       if (segment.maxTimestamp < timestamp) continue;
       const found = segment.findOffsetByTimestamp(timestamp, this.logStartOffset);
-      if (found && found.offset < this.highWatermark) return found;
+      if (found && found.offset < maxOffset) return found;
       if (found) return undefined;
     }
     return undefined;
@@ -475,9 +621,9 @@ export class PartitionLog {
   }
 
   /**
-   * Deletes segments from the oldest while `predicate` holds and they are below the high
-   * watermark. If that would take the active segment, a new one is rolled first, so the log
-   * always keeps an active segment.
+   * Deletes segments from the oldest while `predicate` holds and they are below the last stable
+   * offset (so neither unreplicated records nor an open transaction's go). If that would take the
+   * active segment, a new one is rolled first, so the log always keeps an active segment.
    */
   private deleteSegmentsWhile(
     predicate: (segment: LogSegment, next: LogSegment | undefined) => boolean,
@@ -486,7 +632,7 @@ export class PartitionLog {
     while (this.segments.length > 0) {
       const segment = this.segments[0]!;
       const next = this.segments[1];
-      if (segment.nextOffset > this.highWatermark && !segment.isEmpty) break;
+      if (segment.nextOffset > this.lastStableOffset && !segment.isEmpty) break;
       if (!predicate(segment, next)) break;
       if (!next) {
         if (segment.isEmpty) break;
@@ -519,8 +665,11 @@ export class PartitionLog {
       active.truncateTo(offset);
     }
     this.leaderEpochCache.truncateFromEnd(offset);
-    this.producerState.truncateTo(offset);
-    this.producerState.deleteSnapshotsFrom(offset + 1);
+    // Producer state as of the cut: the newest snapshot at or below it, plus the batches after it.
+    const end = this.logEndOffset;
+    this.producerState.deleteSnapshotsFrom(end + 1);
+    const from = this.producerState.loadLatestSnapshot(end) ?? this.logStartOffset;
+    this.replayProducerState(from, new Set());
     this.highWatermark = Math.min(this.highWatermark, offset);
     this.recoveryPoint = Math.min(this.recoveryPoint, offset);
   }
@@ -576,12 +725,14 @@ export class PartitionLog {
 
   /**
    * Segments compaction may rewrite: every segment before the active one that is wholly below
-   * the high watermark, up to the first holding records younger than `min.compaction.lag.ms`.
+   * the last stable offset (so no open transaction's batches), up to the first holding records
+   * younger than `min.compaction.lag.ms`.
    */
   cleanableSegments(now: number): LogSegment[] {
     const out: LogSegment[] = [];
+    const lastStableOffset = this.lastStableOffset;
     for (const segment of this.segments.slice(0, -1)) {
-      if (segment.nextOffset > this.highWatermark) break;
+      if (segment.nextOffset > lastStableOffset) break;
       if (now - segment.maxTimestamp < this.config.minCompactionLagMs) break;
       out.push(segment);
     }
@@ -598,6 +749,8 @@ export class PartitionLog {
     group: readonly LogSegment[],
     batches: readonly Buffer[],
     now: number,
+    /** The aborted-transaction index entries of the new segment (those whose marker it keeps). */
+    abortedTxns: readonly AbortedTxn[] = [],
   ): Promise<boolean> {
     const isCurrent = (): boolean => {
       const index = this.segments.indexOf(group[0]!);
@@ -644,6 +797,7 @@ export class PartitionLog {
       now,
       false,
     );
+    segment.txnIndex.reset(abortedTxns);
     this.segments.splice(index, group.length, segment);
     return true;
   }
@@ -673,7 +827,7 @@ function completeSwap(fs: StorageFileSystem, dir: string, name: string): void {
     if (!other.endsWith(LOG_SUFFIX)) continue;
     const otherBase = Number(other.slice(0, -LOG_SUFFIX.length));
     if (otherBase >= base && otherBase <= last) {
-      for (const suffix of [LOG_SUFFIX, '.index', '.timeindex']) {
+      for (const suffix of [LOG_SUFFIX, '.index', '.timeindex', TXN_INDEX_SUFFIX]) {
         const path = `${dir}/${segmentFileName(otherBase, suffix)}`;
         if (fs.existsSync(path)) fs.unlinkSync(path);
       }

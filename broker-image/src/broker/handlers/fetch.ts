@@ -6,7 +6,8 @@ import { defineHandler } from '../api-handler.js';
 import type { FetchPartitionResult } from '../replica-manager.js';
 
 /**
- * Fetch, for consumers (up to the high watermark) and follower replicas (`replicaId` ≥ 0: up to the
+ * Fetch, for consumers (up to the high watermark, or under read_committed the last stable offset,
+ * with the aborted transactions among the records) and follower replicas (`replicaId` ≥ 0: up to the
  * log end, told where their log diverges): whole stored batches from each partition, long-polling
  * up to `maxWaitMs` for `minBytes`. Incremental fetch sessions are declined (session id 0), which
  * every client handles by sending full fetch requests.
@@ -47,6 +48,7 @@ export const fetchHandler = defineHandler(Fetch, async (request, context) => {
       : await services.replicaManager.fetchMessages({
           allocate: lease.allocate,
           replicaId: request.replicaId,
+          isolationLevel: request.isolationLevel,
           maxWaitMs: request.maxWaitMs,
           minBytes: request.minBytes,
           maxBytes: request.maxBytes,
@@ -81,7 +83,7 @@ export const fetchHandler = defineHandler(Fetch, async (request, context) => {
           highWatermark: r.highWatermark,
           lastStableOffset: r.lastStableOffset,
           logStartOffset: r.logStartOffset,
-          abortedTransactions: null,
+          abortedTransactions: r.abortedTransactions ? [...r.abortedTransactions] : null,
           preferredReadReplica: -1,
           records: r.records,
           ...(r.divergingEpoch ? { divergingEpoch: r.divergingEpoch } : {}),

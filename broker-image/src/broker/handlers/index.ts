@@ -17,6 +17,7 @@ import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeGroupsHandler } from './describe-groups.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeProducersHandler } from './describe-producers.js';
 import { describeClientQuotasHandler } from './describe-client-quotas.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
@@ -39,6 +40,7 @@ import {
   describeUserScramCredentialsHandler,
 } from './user-scram-credentials.js';
 import { syncGroupHandler } from './sync-group.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 /** Every API this broker serves, by key. ApiVersions advertises exactly these. */
 export function brokerHandlers(): Map<number, AnyApiHandler> {
@@ -83,6 +85,8 @@ export function brokerHandlers(): Map<number, AnyApiHandler> {
     describeAclsHandler,
     createAclsHandler,
     deleteAclsHandler,
+    writeTxnMarkersHandler,
+    describeProducersHandler,
   ];
   return new Map(handlers.map((h) => [h.api.apiKey, h]));
 }

@@ -3,6 +3,7 @@ import { ListOffsets } from '../../protocol/messages/list-offsets.js';
 import { AclOperation } from '../../security/acl.js';
 import { authorizedTopic } from '../../security/request-authorization.js';
 import { defineHandler } from '../api-handler.js';
+import { READ_COMMITTED } from '../replica-manager.js';
 
 /** ListOffsets' special timestamps. */
 const LATEST = -1;
@@ -10,7 +11,8 @@ const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 
 /**
- * ListOffsets: the earliest offset, the latest (high watermark), the first offset at or after a
+ * ListOffsets: the earliest offset, the latest (high watermark; the last stable offset under
+ * read_committed), the first offset at or after a
  * timestamp, or the record with the largest timestamp.
  */
 export const listOffsetsHandler = defineHandler(ListOffsets, (request, context) => ({
@@ -26,6 +28,9 @@ export const listOffsetsHandler = defineHandler(ListOffsets, (request, context) 
         const partition = services.replicaManager.leaderPartition(t.name, p.partitionIndex);
         partition.validateLeaderEpoch(p.currentLeaderEpoch);
         const log = partition.log;
+        // As Kafka: read_committed sees up to the last stable offset, read_uncommitted the high watermark.
+        const lastFetchable =
+          request.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
         const ok = (
           offset: number,
           timestamp: number,
@@ -39,7 +44,7 @@ export const listOffsetsHandler = defineHandler(ListOffsets, (request, context) 
         });
         switch (p.timestamp) {
           case LATEST:
-            return ok(log.highWatermark, -1, partition.leaderEpoch);
+            return ok(lastFetchable, -1, partition.leaderEpoch);
           case EARLIEST:
             return ok(log.logStartOffset, -1);
           case MAX_TIMESTAMP: {
@@ -49,7 +54,7 @@ export const listOffsetsHandler = defineHandler(ListOffsets, (request, context) 
           default: {
             if (p.timestamp < 0)
               throw new KafkaError('INVALID_REQUEST', `unsupported ListOffsets timestamp ${p.timestamp}`);
-            const found = log.offsetForTimestamp(p.timestamp);
+            const found = log.offsetForTimestamp(p.timestamp, lastFetchable);
             return found ? ok(found.offset, found.timestamp) : ok(-1, -1, -1);
           }
         }

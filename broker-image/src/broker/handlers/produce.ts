@@ -91,8 +91,10 @@ function refusal(
   }
   const invalidRecords = recordsRefusal(entry.records, apiVersion);
   if (invalidRecords) return invalidRecords;
-  if (transactionalId !== null || isTransactional(entry.records)) {
-    return refused('INVALID_TXN_STATE', 'transactions are not supported by this broker');
+  // As Kafka's handleProduceRequest: transactional records without a transactional id are not
+  // authorized (there is no transactional id to hold WRITE on).
+  if (transactionalId === null && isTransactional(entry.records)) {
+    return refused('TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'Transactional Id authorization failed.');
   }
   if (services.metadata.topic(entry.topic)?.internal) {
     // Only the broker itself writes internal topics such as __consumer_offsets.

@@ -179,6 +179,22 @@ export interface RecordSetSummary {
  * Throws a {@link KafkaError} with the code the producer should see.
  */
 export function validateProducedRecords(records: Buffer, maxBatchBytes: number): RecordBatch[] {
+  return validateRecordSet(records, maxBatchBytes, { controlAllowed: false });
+}
+
+/**
+ * The same checks for batches a follower copies from its leader: any size, and control batches
+ * (transaction markers) allowed, since the leader wrote them itself.
+ */
+export function validateReplicatedRecords(records: Buffer): RecordBatch[] {
+  return validateRecordSet(records, Number.MAX_SAFE_INTEGER, { controlAllowed: true });
+}
+
+function validateRecordSet(
+  records: Buffer,
+  maxBatchBytes: number,
+  options: { readonly controlAllowed: boolean },
+): RecordBatch[] {
   const batches: RecordBatch[] = [];
   let at = 0;
   if (records.length === 0) throw new KafkaError('INVALID_RECORD', 'empty record set');
@@ -218,7 +234,8 @@ export function validateProducedRecords(records: Buffer, maxBatchBytes: number):
         `record batch has ${count} records but last offset delta ${batch.lastOffsetDelta}`,
       );
     }
-    if (batch.isControl) throw new KafkaError('INVALID_RECORD', 'clients may not produce control batches');
+    if (batch.isControl && !options.controlAllowed)
+      throw new KafkaError('INVALID_RECORD', 'clients may not produce control batches');
     batches.push(batch);
     at += size;
   }
