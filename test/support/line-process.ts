@@ -18,6 +18,7 @@ export class LineProcess {
   private readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
   private waiters: { test: () => boolean; resolve: () => void }[] = [];
+  private readonly counts = new Map<string, { lines: number; matching: number }>();
 
   constructor(
     command: string,
@@ -78,10 +79,14 @@ export class LineProcess {
     return this.child.pid;
   }
 
+  /** Lines printed so far that start with `prefix`; counted once each, so a wait may ask often. */
   count(prefix: string): number {
-    let n = 0;
-    for (const l of this.lines) if (l.startsWith(prefix)) n++;
-    return n;
+    const counted = this.counts.get(prefix) ?? { lines: 0, matching: 0 };
+    for (let i = counted.lines; i < this.lines.length; i++)
+      if (this.lines[i]!.startsWith(prefix)) counted.matching++;
+    counted.lines = this.lines.length;
+    this.counts.set(prefix, counted);
+    return counted.matching;
   }
 
   /** SIGKILL: the process dies without any cleanup of its own. */
