@@ -297,24 +297,30 @@ export class ReplicaManager {
             appended: { partition, leaderEpoch, endOffset: result.lastOffset + 1 },
           };
         } catch (error) {
-          if (!(error instanceof KafkaError))
-            this.logger.error(
-              { err: error, topic: entry.topic, partition: entry.partition },
-              'append failed',
-            );
-          return {
-            errorCode: errorCodeOf(error),
-            errorMessage: error instanceof Error ? error.message : null,
-            baseOffset: -1,
-            logAppendTime: -1,
-            logStartOffset: -1,
-            ...(error instanceof RecordValidationError ? { recordErrors: error.recordErrors } : {}),
-          };
+          return this.appendFailure(error, entry, 'append failed');
         }
       }),
     );
     if (acks !== -1) return results;
     return this.awaitReplication(results, timeoutMs, (i) => minInsyncReplicasOf(entries[i]!.topic));
+  }
+
+  /** A partition's answer to an append that failed; errors that are not Kafka's are logged. */
+  private appendFailure(
+    error: unknown,
+    entry: { readonly topic: string; readonly partition: number },
+    what: string,
+  ): ProducePartitionResult {
+    if (!(error instanceof KafkaError))
+      this.logger.error({ err: error, topic: entry.topic, partition: entry.partition }, what);
+    return {
+      errorCode: errorCodeOf(error),
+      errorMessage: error instanceof Error ? error.message : null,
+      baseOffset: -1,
+      logAppendTime: -1,
+      logStartOffset: -1,
+      ...(error instanceof RecordValidationError ? { recordErrors: error.recordErrors } : {}),
+    };
   }
 
   /**
@@ -349,18 +355,7 @@ export class ReplicaManager {
           appended: { partition, leaderEpoch, endOffset: result.lastOffset + 1 },
         });
       } catch (error) {
-        if (!(error instanceof KafkaError))
-          this.logger.error(
-            { err: error, topic: entry.topic, partition: entry.partition },
-            'transaction marker append failed',
-          );
-        appended.push({
-          errorCode: errorCodeOf(error),
-          errorMessage: error instanceof Error ? error.message : null,
-          baseOffset: -1,
-          logAppendTime: -1,
-          logStartOffset: -1,
-        });
+        appended.push(this.appendFailure(error, entry, 'transaction marker append failed'));
       }
     }
     const results = await this.awaitReplication(appended, timeoutMs, (i) =>
