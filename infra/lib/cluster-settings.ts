@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { configurationProblems } from '../../control-plane/src/clusters/broker-configuration.js';
+import {
+  configurationProblems,
+  normalisedConfiguration,
+} from '../../control-plane/src/clusters/broker-configuration.js';
 import {
   AUTO_EXPANSION_LIMITS,
   BROKERS_PER_ZONE,
@@ -96,7 +99,7 @@ export function clusterSettings(input: ClusterSettingsInput = {}): ClusterSettin
     brokersPerZone,
     volumeSizeGiB,
     autoExpansion,
-    brokerConfiguration: Object.fromEntries(Object.entries(configuration).map(([k, v]) => [k, String(v)])),
+    brokerConfiguration: normalisedConfiguration(configuration),
   };
 }
 

@@ -286,6 +286,22 @@ describe.each(['sqlite', 'postgresql'] as const)('control plane API on %s', (dat
       });
     });
 
+    it.each([' 5 ', '5\n'])('stores the configuration value %j as the broker reads it: 5', async (value) => {
+      const response = await api.request('POST', '/v1/clusters', {
+        body: createBody({ configuration: { 'num.partitions': value, 'compression.type': ' zstd ' } }),
+      });
+      expect(response.status, JSON.stringify(response.body)).toBe(202);
+      expect(response.body.cluster.configuration).toEqual({
+        'num.partitions': '5',
+        'compression.type': 'zstd',
+      });
+      const described = await api.request('GET', `/v1/clusters/${response.body.cluster.id}`);
+      expect(described.body.configuration).toEqual({
+        'num.partitions': '5',
+        'compression.type': 'zstd',
+      });
+    });
+
     const invalidBodies: [string, Record<string, unknown>, string, RegExp][] = [
       ['a name with spaces', { name: 'my cluster' }, 'body.name', /letters, digits and dashes/],
       ['a name too long', { name: 'x'.repeat(65) }, 'body.name', /1-64/],
@@ -335,7 +351,13 @@ describe.each(['sqlite', 'postgresql'] as const)('control plane API on %s', (dat
         'a setting breaking its rule',
         { configuration: { 'num.partitions': 0 } },
         'body.configuration.num.partitions',
-        /between 1 and 1000/,
+        /below the minimum 1/,
+      ],
+      [
+        'a setting the broker cannot read',
+        { configuration: { 'num.partitions': '5 partitions' } },
+        'body.configuration.num.partitions',
+        /not an int/,
       ],
       [
         'a setting of the wrong kind',
@@ -344,6 +366,13 @@ describe.each(['sqlite', 'postgresql'] as const)('control plane API on %s', (dat
         /true or false/,
       ],
       ['a tag value too long', { tags: { team: 'x'.repeat(257) } }, 'body.tags.team', /256/],
+      ['a tag key too long', { tags: { ['k'.repeat(129)]: 'v' } }, `body.tags.${'k'.repeat(129)}`, /key/],
+      [
+        'more than 50 tags',
+        { tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`tag-${i}`, 'v'])) },
+        'body.tags',
+        /at most 50 tags/,
+      ],
     ];
     it.each(invalidBodies)(
       'refuses %s with a 400 problem naming the field',

@@ -28,6 +28,15 @@ const RULES: readonly Rule[] = [
   { from: 'infra', notInto: ['control-plane/src/api'] },
 ];
 
+/** The one broker-image module the control plane may import: the managed cluster's settings. */
+const SHARED_WITH_CONTROL_PLANE = ['broker-image/src/config/managed-cluster.js'];
+/** The broker's config modules that module may reach: parsers and property definitions, no I/O. */
+const PURE_CONFIG = [
+  'broker-image/src/config/broker-properties.js',
+  'broker-image/src/config/config-error.js',
+  'broker-image/src/config/value-types.js',
+];
+
 function sourceFiles(folder: string): string[] {
   return readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })
     .filter(
@@ -70,6 +79,40 @@ describe('the control plane layering', () => {
         .map(({ specifier }) => `${file} imports ${specifier}`),
     );
     expect(breaches).toEqual([]);
+  });
+
+  it('has the broker image import nothing from the other rooms', () => {
+    const breaches = sourceFiles('broker-image/src').flatMap((file) =>
+      importsOf(file)
+        .filter(({ path }) => !inside(path, 'broker-image'))
+        .map(({ specifier }) => `${file} imports ${specifier}`),
+    );
+    expect(breaches).toEqual([]);
+  });
+
+  it('has the control plane import of the broker image only its pure managed-cluster settings', () => {
+    const breaches = sourceFiles('control-plane/src').flatMap((file) =>
+      importsOf(file)
+        .filter(({ path }) => inside(path, 'broker-image') && !SHARED_WITH_CONTROL_PLANE.includes(path))
+        .map(({ specifier }) => `${file} imports ${specifier}`),
+    );
+    expect(breaches).toEqual([]);
+    // And what it imports imports only the broker's pure config modules, with no I/O.
+    for (const shared of SHARED_WITH_CONTROL_PLANE) {
+      const file = shared.replace(/\.js$/, '.ts');
+      const reached = importsOf(file).map(({ path }) => path);
+      expect(
+        reached.every((path) => PURE_CONFIG.includes(path)),
+        `${file}: ${reached.join(', ')}`,
+      ).toBe(true);
+      for (const path of reached) {
+        const deps = importsOf(path.replace(/\.js$/, '.ts')).map((d) => d.path);
+        expect(
+          deps.every((d) => PURE_CONFIG.includes(d)),
+          `${path}: ${deps.join(', ')}`,
+        ).toBe(true);
+      }
+    }
   });
 
   it('has the API depend on the cluster use cases, the way the rules allow', () => {

@@ -9,6 +9,11 @@ import {
   type InterBrokerSasl,
   type ListenerSecurity,
 } from './listener-security.js';
+import {
+  MANAGED_CLUSTER_DEFAULTS,
+  MANAGED_MIN_INSYNC_REPLICAS,
+  MANAGED_REPLICATION_FACTOR,
+} from './managed-cluster.js';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../storage/log-config.js';
 import { STANDARD_AUTHORIZER } from '../security/authorizer.js';
 import { parsePrincipal } from '../security/principal.js';
@@ -122,10 +127,10 @@ function adminTokenOf(file: string | undefined): string | null {
 
 /**
  * In a cluster, topics default to MSK's settings for three zones: three replicas, two of them in
- * sync for acks=all. A lone broker keeps Kafka's defaults (1 and 1).
+ * sync for acks=all (the managed cluster's settings). A lone broker keeps Kafka's defaults (1 and 1).
  */
-const CLUSTER_DEFAULT_REPLICATION_FACTOR = 3;
-const CLUSTER_MIN_INSYNC_REPLICAS = 2;
+const CLUSTER_DEFAULT_REPLICATION_FACTOR = MANAGED_REPLICATION_FACTOR;
+const CLUSTER_MIN_INSYNC_REPLICAS = MANAGED_MIN_INSYNC_REPLICAS;
 
 /**
  * Strata's default for queued.max.request.bytes, where Kafka's is -1 (unbounded): without a cap,
@@ -138,10 +143,7 @@ const CLUSTER_MIN_INSYNC_REPLICAS = 2;
 export const DEFAULT_QUEUED_MAX_REQUEST_BYTES = 256 * 1024 * 1024;
 
 /** The settings whose default differs in a cluster (MSK's for three zones) from Kafka's own. */
-export const CLUSTER_DEFAULTS: Readonly<Partial<Record<BrokerPropertyName, string>>> = {
-  'default.replication.factor': String(CLUSTER_DEFAULT_REPLICATION_FACTOR),
-  'min.insync.replicas': String(CLUSTER_MIN_INSYNC_REPLICAS),
-};
+export const CLUSTER_DEFAULTS = MANAGED_CLUSTER_DEFAULTS;
 
 /**
  * Validates properties and resolves them into a {@link BrokerConfig}. Unknown names and invalid

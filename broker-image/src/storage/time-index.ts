@@ -1,7 +1,10 @@
+import { SegmentIndex } from './segment-index.js';
+
 /**
  * The sparse time index of one segment: (max timestamp so far, offset relative to the segment's
- * base) pairs, appended when the segment's max timestamp grows at an index interval. Derived
- * data, rebuilt like the offset index.
+ * base) pairs, appended when the segment's max timestamp grows at an index interval; on disk, 12
+ * bytes an entry (a big-endian int64 timestamp and an int32 relative offset), as Kafka's
+ * `.timeindex`. Derived data, rebuilt like the offset index.
  */
 const ENTRY_SIZE = 12;
 
@@ -10,40 +13,19 @@ export interface TimestampOffset {
   readonly offset: number;
 }
 
-export class TimeIndex {
-  private timestamps = new Float64Array(16);
-  private relativeOffsets = new Int32Array(16);
-  private count = 0;
-
-  constructor(readonly baseOffset: number) {}
-
-  get entries(): number {
-    return this.count;
-  }
+export class TimeIndex extends SegmentIndex {
+  protected readonly entrySize = ENTRY_SIZE;
 
   get lastEntry(): TimestampOffset | undefined {
-    if (this.count === 0) return undefined;
-    return {
-      timestamp: this.timestamps[this.count - 1]!,
-      offset: this.baseOffset + this.relativeOffsets[this.count - 1]!,
-    };
+    if (this.entries === 0) return undefined;
+    return this.entryAt(this.lastSlot);
   }
 
-  /** Appends when `timestamp` is newer than the last entry. */
+  /** Appends when both `timestamp` and `offset` are above the last entry's. */
   maybeAppend(timestamp: number, offset: number): void {
     const last = this.lastEntry;
     if (last && (timestamp <= last.timestamp || offset <= last.offset)) return;
-    if (this.count === this.timestamps.length) {
-      const ts = new Float64Array(this.count * 2);
-      ts.set(this.timestamps);
-      const offs = new Int32Array(this.count * 2);
-      offs.set(this.relativeOffsets);
-      this.timestamps = ts;
-      this.relativeOffsets = offs;
-    }
-    this.timestamps[this.count] = timestamp;
-    this.relativeOffsets[this.count] = offset - this.baseOffset;
-    this.count++;
+    this.push(timestamp, offset - this.baseOffset);
   }
 
   /**
@@ -51,52 +33,43 @@ export class TimeIndex {
    * the first record at or after `timestamp`. The segment start when there is none.
    */
   lookup(timestamp: number): TimestampOffset {
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.timestamps[mid]! <= timestamp) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = this.floorSlot(timestamp);
     if (found < 0) return { timestamp: -1, offset: this.baseOffset };
-    return { timestamp: this.timestamps[found]!, offset: this.baseOffset + this.relativeOffsets[found]! };
+    return this.entryAt(found);
   }
 
-  truncateTo(offset: number): void {
-    const relative = offset - this.baseOffset;
-    while (this.count > 0 && this.relativeOffsets[this.count - 1]! >= relative) this.count--;
+  private entryAt(slot: number): TimestampOffset {
+    return { timestamp: this.keyAt(slot), offset: this.baseOffset + this.valueAt(slot) };
   }
 
-  clear(): void {
-    this.count = 0;
+  protected relativeOffsetOf(_timestamp: number, relativeOffset: number): number {
+    return relativeOffset;
   }
 
-  serialize(): Buffer {
-    const out = Buffer.allocUnsafe(this.count * ENTRY_SIZE);
-    for (let i = 0; i < this.count; i++) {
-      const ts = this.timestamps[i]!;
-      const hi = Math.floor(ts / 2 ** 32);
-      out.writeInt32BE(hi, i * ENTRY_SIZE);
-      out.writeUInt32BE(ts - hi * 2 ** 32, i * ENTRY_SIZE + 4);
-      out.writeInt32BE(this.relativeOffsets[i]!, i * ENTRY_SIZE + 8);
-    }
-    return out;
+  protected writeEntry(out: Buffer, at: number, timestamp: number, relativeOffset: number): void {
+    const hi = Math.floor(timestamp / 2 ** 32);
+    out.writeInt32BE(hi, at);
+    out.writeUInt32BE(timestamp - hi * 2 ** 32, at + 4);
+    out.writeInt32BE(relativeOffset, at + 8);
   }
 
+  protected readEntry(data: Buffer, at: number): readonly [number, number] {
+    return [data.readInt32BE(at) * 2 ** 32 + data.readUInt32BE(at + 4), data.readInt32BE(at + 8)];
+  }
+
+  /**
+   * Loads a serialized index, or returns undefined when it cannot be trusted: a size that is not
+   * a whole number of entries, timestamps or offsets that do not increase, an offset at or past
+   * `nextOffset` (the segment's end).
+   */
   static deserialize(baseOffset: number, data: Buffer, nextOffset: number): TimeIndex | undefined {
-    if (data.length % ENTRY_SIZE !== 0) return undefined;
     const index = new TimeIndex(baseOffset);
-    for (let at = 0; at < data.length; at += ENTRY_SIZE) {
-      const timestamp = data.readInt32BE(at) * 2 ** 32 + data.readUInt32BE(at + 4);
-      const offset = baseOffset + data.readInt32BE(at + 8);
-      const before = index.entries;
-      if (offset >= nextOffset) return undefined;
-      index.maybeAppend(timestamp, offset);
-      if (index.entries === before) return undefined;
-    }
-    return index;
+    const loaded = index.load(
+      data,
+      (timestamp, relative, previous) =>
+        baseOffset + relative < nextOffset &&
+        (previous === undefined || (timestamp > previous[0] && relative > previous[1])),
+    );
+    return loaded ? index : undefined;
   }
 }

@@ -9,6 +9,7 @@ import {
   CLUSTER_NAME,
   DEFAULT_NODE_TYPE,
   FIRST_BROKER_ID,
+  TAG_COUNT,
   TAG_KEY_LENGTH,
   TAG_VALUE_LENGTH,
   VOLUME_SIZE_GIB,
@@ -86,7 +87,13 @@ export const CreateClusterInput = z
     nodeType: z.string().min(1).default(DEFAULT_NODE_TYPE),
     storage: StorageInput,
     configuration: BrokerConfigurationInput,
-    tags: z.record(z.string().max(TAG_KEY_LENGTH), z.string().max(TAG_VALUE_LENGTH)).default({}),
+    tags: z
+      .record(
+        z.string().min(1).max(TAG_KEY_LENGTH, `a tag key has 1 to ${TAG_KEY_LENGTH} characters`),
+        z.string().max(TAG_VALUE_LENGTH),
+      )
+      .refine((tags) => Object.keys(tags).length <= TAG_COUNT, `a cluster has at most ${TAG_COUNT} tags`)
+      .default({}),
   })
   .strict() satisfies z.ZodType<ClusterCreation>;
 

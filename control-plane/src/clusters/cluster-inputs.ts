@@ -51,7 +51,8 @@ export const AUTO_EXPANSION_DEFAULTS: AutoExpansion = {
 
 export const DEFAULT_NODE_TYPE = 'local.small';
 
-/** The longest tag key and value, in characters. */
+/** The most tags a cluster may have (MSK's limit), and the longest tag key and value, in characters. */
+export const TAG_COUNT = 50;
 export const TAG_KEY_LENGTH = 128;
 export const TAG_VALUE_LENGTH = 256;
 

@@ -81,8 +81,21 @@ function autoExpansionColumns(autoExpansion: AutoExpansion) {
   };
 }
 
+/** A node as the domain knows it: the row's bookkeeping columns (created, updated) stay here. */
 function toNode(row: NodeRow): ClusterNode {
-  return { ...row, role: row.role as NodeRole, state: row.state as NodeState };
+  return {
+    id: row.id,
+    clusterId: row.clusterId,
+    role: row.role as NodeRole,
+    zone: row.zone,
+    nodeIndex: row.nodeIndex,
+    state: row.state as NodeState,
+    providerRef: row.providerRef,
+    host: row.host,
+    port: row.port,
+    adminPort: row.adminPort,
+    peerPort: row.peerPort,
+  };
 }
 
 function toVolume(row: VolumeRow): ClusterVolume {

@@ -8,9 +8,20 @@ import {
   type ClusterVolume,
   type Operation,
 } from './cluster-model.js';
-import { replicationDefaults } from './broker-configuration.js';
+import {
+  configurationProblems,
+  normalisedConfiguration,
+  replicationDefaults,
+} from './broker-configuration.js';
 import { ClusterError, conflict, invalid, notFound } from './cluster-error.js';
-import type { BrokerCountUpdate, ClusterCreation, StorageUpdate } from './cluster-inputs.js';
+import {
+  TAG_COUNT,
+  TAG_KEY_LENGTH,
+  TAG_VALUE_LENGTH,
+  type BrokerCountUpdate,
+  type ClusterCreation,
+  type StorageUpdate,
+} from './cluster-inputs.js';
 import type { OperationEngine, ProviderRules } from './cluster-ports.js';
 import type { ClusterRepository } from './cluster-repository.js';
 
@@ -49,7 +60,14 @@ export class ClusterService {
     if (storage.autoExpansion.maxVolumeSizeGiB < storage.volumeSizeGiB) {
       throw invalid('storage.autoExpansion.maxVolumeSizeGiB', 'must be at least storage.volumeSizeGiB');
     }
-    const replication = replicationDefaults(input.zones.length, total, input.configuration);
+    const [configurationProblem] = configurationProblems(input.configuration);
+    if (configurationProblem) {
+      throw invalid(`configuration.${configurationProblem.setting}`, configurationProblem.problem);
+    }
+    const configuration = normalisedConfiguration(input.configuration);
+    const tagsProblem = tagProblem(input.tags);
+    if (tagsProblem) throw invalid(tagsProblem.field, tagsProblem.problem);
+    const replication = replicationDefaults(input.zones.length, total, configuration);
     if (replication.replicationFactor > total) {
       throw invalid(
         'configuration.default.replication.factor',
@@ -71,9 +89,7 @@ export class ClusterService {
         nodeType: input.nodeType,
         volumeSizeGiB: storage.volumeSizeGiB,
         autoExpansion: storage.autoExpansion,
-        configuration: Object.fromEntries(
-          Object.entries(input.configuration).map(([k, v]) => [k, String(v)]),
-        ),
+        configuration,
         tags: input.tags,
       },
       {
@@ -237,4 +253,21 @@ export class ClusterService {
     this.operations.wake();
     return started;
   }
+}
+
+/** What is wrong with a cluster's tags, as MSK's limits say: at most 50, keys of 1-128 characters, values of at most 256. */
+function tagProblem(tags: Readonly<Record<string, string>>): { field: string; problem: string } | undefined {
+  const keys = Object.keys(tags);
+  if (keys.length > TAG_COUNT) {
+    return { field: 'tags', problem: `a cluster has at most ${TAG_COUNT} tags, not ${keys.length}` };
+  }
+  for (const key of keys) {
+    if (key.length === 0 || key.length > TAG_KEY_LENGTH) {
+      return { field: 'tags', problem: `a tag key has 1 to ${TAG_KEY_LENGTH} characters` };
+    }
+    if (tags[key]!.length > TAG_VALUE_LENGTH) {
+      return { field: `tags.${key}`, problem: `a tag value has at most ${TAG_VALUE_LENGTH} characters` };
+    }
+  }
+  return undefined;
 }

@@ -32,6 +32,7 @@ import {
   type ClusterVolume,
   type NodeRole,
 } from '../../clusters/cluster-model.js';
+import { clusterBrokerSettings } from '../../clusters/broker-configuration.js';
 import type { NodeAddress, NodeProvider, StartedBroker } from '../provider.js';
 import type { Ec2Settings } from './ec2-settings.js';
 import { nodeFilters, nodeTags, tagSpecifications, type NodeIdentity } from './node-tags.js';
@@ -313,7 +314,7 @@ export class Ec2Provider implements NodeProvider {
             nodeId: node.nodeIndex,
             zone: node.zone,
             coordinators: coordinators.map((c) => c.host),
-            ...(broker ? { dataVolumeId, brokerSettings: cluster.configuration } : {}),
+            ...(broker ? { dataVolumeId, brokerSettings: clusterBrokerSettings(cluster) } : {}),
             bundleUri: settings.nodeBundleUri,
           }),
         ).toString('base64'),

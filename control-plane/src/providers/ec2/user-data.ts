@@ -1,3 +1,4 @@
+import { renderProperties } from '../../clusters/broker-configuration.js';
 import type { NodeRole } from '../../clusters/cluster-model.js';
 
 export interface NodeEnvironment {
@@ -8,7 +9,10 @@ export interface NodeEnvironment {
   /** The coordinators' private IPs, in index order. */
   readonly coordinators: readonly string[];
   readonly dataVolumeId?: string;
-  /** Extra server.properties lines (the cluster's configuration), brokers only. */
+  /**
+   * The server.properties settings the cluster's brokers share (its replication defaults and
+   * configuration), brokers only; the node bootstrap writes the node's own lines before them.
+   */
   readonly brokerSettings?: Readonly<Record<string, string>>;
   readonly bundleUri: string;
 }
@@ -17,9 +21,7 @@ const SAFE = /^[A-Za-z0-9._:/=+,@-]*$/;
 
 /** The node's `/etc/strata/node.env`: KEY=VALUE lines the node bootstrap reads. */
 export function nodeEnvFile(env: NodeEnvironment): string {
-  const settings = Object.entries(env.brokerSettings ?? {})
-    .map(([k, v]) => `${k}=${v}\n`)
-    .join('');
+  const settings = renderProperties(env.brokerSettings ?? {});
   const entries: [string, string][] = [
     ['STRATA_NODE_ROLE', env.role],
     ['STRATA_CLUSTER_ID', env.clusterId],

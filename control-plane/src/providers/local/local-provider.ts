@@ -7,13 +7,12 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import {
   GIB,
-  brokerCount,
   type Cluster,
   type ClusterNode,
   type ClusterVolume,
   type NodeRole,
 } from '../../clusters/cluster-model.js';
-import { replicationDefaults } from '../../clusters/broker-configuration.js';
+import { clusterBrokerProperties, renderProperties } from '../../clusters/broker-configuration.js';
 import type { NodeAddress, NodeProvider, StartedBroker } from '../provider.js';
 import { MAX_LOCAL_BROKERS, allocatePortBlock, brokerPorts, coordinatorPorts } from './ports.js';
 import { LOCAL_NODE_TYPES } from './resource-profiles.js';
@@ -144,44 +143,19 @@ export class LocalProvider implements NodeProvider {
     return { nodeRef: `pid:${this.spawnDetached(dir, process.execPath, args)}`, volumeRef };
   }
 
-  /**
-   * The broker's settings: its identity, zone, ports and volume, the cluster's coordinators, the
-   * defaults a managed cluster runs with (as MSK's: three replicas and two in sync on three zones,
-   * two and one on two), then the cluster's own configuration on top.
-   */
+  /** The broker's server.properties (see {@link localBrokerProperties}). */
   private brokerProperties(
     cluster: Cluster,
     node: ClusterNode,
     sizeGiB: number,
     coordinators: readonly ClusterNode[],
   ): string {
-    const dir = this.nodeDir(cluster, 'broker', node.nodeIndex);
-    const replication = replicationDefaults(
-      cluster.zones.length,
-      brokerCount(cluster),
-      cluster.configuration,
-    );
-    const properties: Record<string, string | number> = {
-      'node.id': node.nodeIndex,
-      'broker.rack': node.zone,
-      listeners: `PLAINTEXT://${node.host}:${node.port}`,
-      'advertised.listeners': `PLAINTEXT://${node.host}:${node.port}`,
-      'admin.listener': `${node.host}:${node.adminPort}`,
-      'log.dirs': join(dir, 'data'),
-      'log.dirs.capacity.bytes': sizeGiB * GIB,
-      'coordinator.endpoints': coordinators.map((c) => `http://${c.host}:${c.port}`).join(','),
-      'cluster.id': cluster.id,
-      'default.replication.factor': replication.replicationFactor,
-      'min.insync.replicas': replication.minInSyncReplicas,
-      'offsets.topic.replication.factor': Math.min(3, brokerCount(cluster)),
-      'leader.imbalance.check.interval.seconds': 10,
-      ...cluster.configuration,
-      'admin.listener.token.file': adminTokenFile(dir),
-    };
-    return (
-      Object.entries(properties)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n') + '\n'
+    return localBrokerProperties(
+      cluster,
+      node,
+      this.nodeDir(cluster, 'broker', node.nodeIndex),
+      sizeGiB,
+      coordinators,
     );
   }
 
@@ -312,4 +286,37 @@ function ensureAdminToken(brokerDir: string): string {
 
 function memberName(node: ClusterNode): string {
   return `coordinator-${node.nodeIndex}`;
+}
+
+/**
+ * A local broker's server.properties: its identity, zone, ports, volume and coordinators, then the
+ * lines every broker of the cluster shares, rendered as for every provider (the managed cluster's
+ * replication defaults and the cluster's configuration), then its admin token.
+ */
+export function localBrokerProperties(
+  cluster: Cluster,
+  node: ClusterNode,
+  dir: string,
+  sizeGiB: number,
+  coordinators: readonly ClusterNode[],
+): string {
+  return (
+    renderProperties({
+      'node.id': node.nodeIndex,
+      'broker.rack': node.zone,
+      listeners: `PLAINTEXT://${node.host}:${node.port}`,
+      'advertised.listeners': `PLAINTEXT://${node.host}:${node.port}`,
+      'admin.listener': `${node.host}:${node.adminPort}`,
+      'log.dirs': join(dir, 'data'),
+      'log.dirs.capacity.bytes': sizeGiB * GIB,
+      'coordinator.endpoints': coordinators.map((c) => `http://${c.host}:${c.port}`).join(','),
+      'cluster.id': cluster.id,
+      // Local brokers come and go quickly; leadership goes back to the preferred replica sooner.
+      ...('leader.imbalance.check.interval.seconds' in cluster.configuration
+        ? {}
+        : { 'leader.imbalance.check.interval.seconds': 10 }),
+    }) +
+    clusterBrokerProperties(cluster) +
+    renderProperties({ 'admin.listener.token.file': adminTokenFile(dir) })
+  );
 }
