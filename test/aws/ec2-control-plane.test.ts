@@ -117,134 +117,145 @@ describe('the control plane on the EC2 provider', () => {
     return last!;
   }
 
-  it('creates a cluster on instances across three zones, grows its volumes, scales it out and deletes it', async () => {
-    const created = ok(
-      await request('POST', '/v1/clusters', {
-        body: {
-          name: 'on-ec2',
-          zones: network.zones,
-          brokersPerZone: 1,
-          nodeType: 'm5.large',
-          storage: {
-            volumeSizeGiB: 10,
-            autoExpansion: {
-              enabled: false,
-              targetUtilizationPercent: 60,
-              maxVolumeSizeGiB: 100,
-              cooldown: 60,
+  // Several operations end to end against the AWS emulator: minutes on a loaded machine.
+  it(
+    'creates a cluster on instances across three zones, grows its volumes, scales it out and deletes it',
+    {
+      timeout: 420_000,
+    },
+    async () => {
+      const created = ok(
+        await request('POST', '/v1/clusters', {
+          body: {
+            name: 'on-ec2',
+            zones: network.zones,
+            brokersPerZone: 1,
+            nodeType: 'm5.large',
+            storage: {
+              volumeSizeGiB: 10,
+              autoExpansion: {
+                enabled: false,
+                targetUtilizationPercent: 60,
+                maxVolumeSizeGiB: 100,
+                cooldown: 60,
+              },
             },
           },
-        },
-      }),
-      202,
-    );
-    const clusterId = created.body.cluster.id as string;
-    let done = await finished(clusterId, created.body.operation.id);
-    expect(done.operation.state, JSON.stringify(done.operation)).toBe('SUCCEEDED');
-    expect(done.cluster.state).toBe('ACTIVE');
+        }),
+        202,
+      );
+      const clusterId = created.body.cluster.id as string;
+      let done = await finished(clusterId, created.body.operation.id);
+      expect(done.operation.state, JSON.stringify(done.operation)).toBe('SUCCEEDED');
+      expect(done.cluster.state).toBe('ACTIVE');
 
-    let found = await clusterResources(ec2, clusterId);
-    const byRole = (role: string) => found.instances.filter((i) => tagValue(i.Tags, TAG.role) === role);
-    expect(
-      byRole('coordinator')
-        .map((i) => i.Placement?.AvailabilityZone)
-        .sort(),
-    ).toEqual(network.zones);
-    expect(
-      byRole('broker')
-        .map((i) => i.Placement?.AvailabilityZone)
-        .sort(),
-    ).toEqual(network.zones);
-    expect(found.volumes.map((v) => [v.AvailabilityZone, v.Size, v.VolumeType, v.Encrypted]).sort()).toEqual(
-      network.zones.map((zone) => [zone, 10, 'gp3', true]),
-    );
-    // The brokers serve Kafka on their instances' private IPs, each in its instance's zone.
-    const bootstrap = ok(await request('GET', `/v1/clusters/${clusterId}/bootstrap-brokers`)).body
-      .bootstrapBrokerString as string;
-    expect(bootstrap.split(',').sort()).toEqual(
-      byRole('broker')
-        .map((i) => `${i.PrivateIpAddress}:9092`)
-        .sort(),
-    );
-    const admin = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
-      const { brokers } = await admin.describeCluster();
-      expect(brokers.map((b) => b.host).sort()).toEqual(
+      let found = await clusterResources(ec2, clusterId);
+      const byRole = (role: string) => found.instances.filter((i) => tagValue(i.Tags, TAG.role) === role);
+      expect(
+        byRole('coordinator')
+          .map((i) => i.Placement?.AvailabilityZone)
+          .sort(),
+      ).toEqual(network.zones);
+      expect(
         byRole('broker')
-          .map((i) => i.PrivateIpAddress)
+          .map((i) => i.Placement?.AvailabilityZone)
+          .sort(),
+      ).toEqual(network.zones);
+      expect(
+        found.volumes.map((v) => [v.AvailabilityZone, v.Size, v.VolumeType, v.Encrypted]).sort(),
+      ).toEqual(network.zones.map((zone) => [zone, 10, 'gp3', true]));
+      // The brokers serve Kafka on their instances' private IPs, each in its instance's zone.
+      const bootstrap = ok(await request('GET', `/v1/clusters/${clusterId}/bootstrap-brokers`)).body
+        .bootstrapBrokerString as string;
+      expect(bootstrap.split(',').sort()).toEqual(
+        byRole('broker')
+          .map((i) => `${i.PrivateIpAddress}:9092`)
           .sort(),
       );
-      await admin.createTopics({ topics: [{ topic: 'on-ec2', numPartitions: 3 }], waitForLeaders: true });
-    } finally {
-      await admin.disconnect();
-    }
-    const producer = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).producer();
-    await producer.connect();
-    await producer.send({ topic: 'on-ec2', acks: -1, messages: [{ key: 'k', value: 'hello from a node' }] });
-    await producer.disconnect();
+      const admin = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const { brokers } = await admin.describeCluster();
+        expect(brokers.map((b) => b.host).sort()).toEqual(
+          byRole('broker')
+            .map((i) => i.PrivateIpAddress)
+            .sort(),
+        );
+        await admin.createTopics({ topics: [{ topic: 'on-ec2', numPartitions: 3 }], waitForLeaders: true });
+      } finally {
+        await admin.disconnect();
+      }
+      const producer = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      await producer.send({
+        topic: 'on-ec2',
+        acks: -1,
+        messages: [{ key: 'k', value: 'hello from a node' }],
+      });
+      await producer.disconnect();
 
-    // Storage: ModifyVolume on every broker's volume, the new size recorded.
-    const grow = ok(
-      await request('PUT', `/v1/clusters/${clusterId}/storage`, {
-        body: { currentVersion: done.cluster.currentVersion, volumeSizeGiB: 20 },
-      }),
-      202,
-    );
-    done = await finished(clusterId, grow.body.operation.id);
-    expect(done.operation.state, JSON.stringify(done.operation)).toBe('SUCCEEDED');
-    expect(proxy.callsOf('ModifyVolume').map((c) => c.params.get('Size'))).toEqual(['20', '20', '20']);
-    found = await clusterResources(ec2, clusterId);
-    expect(found.volumes.map((v) => v.Size)).toEqual([20, 20, 20]);
-    expect(done.cluster.storage.volumeSizeGiB).toBe(20);
-    expect(done.cluster.brokerStorage.map((v: { volumeSizeGiB: number }) => v.volumeSizeGiB)).toEqual([
-      20, 20, 20,
-    ]);
-    // The brokers see the larger volumes (the nodes grow their file systems) and report them.
-    await waitUntil(
-      async () => {
-        const { brokerStorage } = ok(await request('GET', `/v1/clusters/${clusterId}`)).body;
-        return brokerStorage.every((v: { capacityBytes: number | null }) => v.capacityBytes === 20 * GIB);
-      },
-      'the brokers to report their grown volumes',
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+      // Storage: ModifyVolume on every broker's volume, the new size recorded.
+      const grow = ok(
+        await request('PUT', `/v1/clusters/${clusterId}/storage`, {
+          body: { currentVersion: done.cluster.currentVersion, volumeSizeGiB: 20 },
+        }),
+        202,
+      );
+      done = await finished(clusterId, grow.body.operation.id);
+      expect(done.operation.state, JSON.stringify(done.operation)).toBe('SUCCEEDED');
+      expect(proxy.callsOf('ModifyVolume').map((c) => c.params.get('Size'))).toEqual(['20', '20', '20']);
+      found = await clusterResources(ec2, clusterId);
+      expect(found.volumes.map((v) => v.Size)).toEqual([20, 20, 20]);
+      expect(done.cluster.storage.volumeSizeGiB).toBe(20);
+      expect(done.cluster.brokerStorage.map((v: { volumeSizeGiB: number }) => v.volumeSizeGiB)).toEqual([
+        20, 20, 20,
+      ]);
+      // The brokers see the larger volumes (the nodes grow their file systems) and report them.
+      await waitUntil(
+        async () => {
+          const { brokerStorage } = ok(await request('GET', `/v1/clusters/${clusterId}`)).body;
+          return brokerStorage.every((v: { capacityBytes: number | null }) => v.capacityBytes === 20 * GIB);
+        },
+        'the brokers to report their grown volumes',
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
 
-    // Scale out to two brokers per zone.
-    const scale = ok(
-      await request('PUT', `/v1/clusters/${clusterId}/broker-count`, {
-        body: { currentVersion: done.cluster.currentVersion, targetBrokerCount: 6 },
-      }),
-      202,
-    );
-    done = await finished(clusterId, scale.body.operation.id);
-    expect(done.operation.state, JSON.stringify(done.operation)).toBe('SUCCEEDED');
-    found = await clusterResources(ec2, clusterId);
-    expect(byRole('broker')).toHaveLength(6);
-    expect(found.volumes).toHaveLength(6);
-    for (const zone of network.zones)
-      expect(byRole('broker').filter((i) => i.Placement?.AvailabilityZone === zone)).toHaveLength(2);
+      // Scale out to two brokers per zone.
+      const scale = ok(
+        await request('PUT', `/v1/clusters/${clusterId}/broker-count`, {
+          body: { currentVersion: done.cluster.currentVersion, targetBrokerCount: 6 },
+        }),
+        202,
+      );
+      done = await finished(clusterId, scale.body.operation.id);
+      expect(done.operation.state, JSON.stringify(done.operation)).toBe('SUCCEEDED');
+      found = await clusterResources(ec2, clusterId);
+      expect(byRole('broker')).toHaveLength(6);
+      expect(found.volumes).toHaveLength(6);
+      for (const zone of network.zones)
+        expect(byRole('broker').filter((i) => i.Placement?.AvailabilityZone === zone)).toHaveLength(2);
 
-    // A deleted cluster is gone with its operations once the deletion succeeded.
-    ok(await request('DELETE', `/v1/clusters/${clusterId}`), 202);
-    await waitUntil(
-      async () => {
-        const response = await request('GET', `/v1/clusters/${clusterId}`);
-        if (response.body?.state === 'FAILED')
-          throw new Error(`the deletion failed: ${response.body.stateInfo}`);
-        return response.status === 404;
-      },
-      'the cluster to be deleted',
-      { timeoutMs: 120_000, intervalMs: 250, describe: () => controlPlane.tail(20) },
-    );
-    found = await clusterResources(ec2, clusterId);
-    expect({
-      instances: found.instances.length,
-      volumes: found.volumes.length,
-      interfaces: found.interfaces.length,
-    }).toEqual({ instances: 0, volumes: 0, interfaces: 0 });
-    await waitUntil(() => agent.nodes.size === 0, 'the nodes of ended instances to stop');
-  });
+      // A deleted cluster is gone with its operations once the deletion succeeded.
+      ok(await request('DELETE', `/v1/clusters/${clusterId}`), 202);
+      await waitUntil(
+        async () => {
+          const response = await request('GET', `/v1/clusters/${clusterId}`);
+          if (response.body?.state === 'FAILED')
+            throw new Error(`the deletion failed: ${response.body.stateInfo}`);
+          return response.status === 404;
+        },
+        'the cluster to be deleted',
+        { timeoutMs: 120_000, intervalMs: 250, describe: () => controlPlane.tail(20) },
+      );
+      found = await clusterResources(ec2, clusterId);
+      expect({
+        instances: found.instances.length,
+        volumes: found.volumes.length,
+        interfaces: found.interfaces.length,
+      }).toEqual({ instances: 0, volumes: 0, interfaces: 0 });
+      await waitUntil(() => agent.nodes.size === 0, 'the nodes of ended instances to stop');
+    },
+  );
 
   it('fails a creation EC2 refuses with its reason, and leaves nothing behind', async () => {
     proxy.inject({ action: 'RunInstances', ...EC2_ERRORS.denied });
