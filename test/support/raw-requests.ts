@@ -59,18 +59,19 @@ export interface FetchedBatches {
   readonly batches: RecordBatch[];
 }
 
-/** Fetches one partition from `offset` without waiting for data; the batches as stored. */
-export async function fetchBatches(
+/** One partition's Fetch answer, from `offset`, without waiting for data. */
+export async function fetchPartitionOnce(
   client: RawClient,
   topic: string,
   partition: number,
   offset: number,
-): Promise<FetchedBatches> {
+  isolationLevel = 0,
+) {
   const response = await client.request(Fetch, FETCH_VERSION, {
     maxWaitMs: 0,
     minBytes: 0,
     maxBytes: 64 * 1024 * 1024,
-    isolationLevel: 0,
+    isolationLevel,
     sessionId: 0,
     topics: [
       { topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 64 * 1024 * 1024 }] },
@@ -78,7 +79,17 @@ export async function fetchBatches(
     forgottenTopicsData: [],
     rackId: '',
   });
-  const result = response.responses[0]!.partitions[0]!;
+  return response.responses[0]!.partitions[0]!;
+}
+
+/** Fetches one partition from `offset` without waiting for data; the batches as stored. */
+export async function fetchBatches(
+  client: RawClient,
+  topic: string,
+  partition: number,
+  offset: number,
+): Promise<FetchedBatches> {
+  const result = await fetchPartitionOnce(client, topic, partition, offset);
   return {
     errorCode: result.errorCode,
     highWatermark: result.highWatermark,

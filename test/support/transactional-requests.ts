@@ -1,6 +1,5 @@
 import {
   DescribeProducers,
-  Fetch,
   ListOffsets,
   Produce,
   WriteTxnMarkers,
@@ -8,7 +7,7 @@ import {
 import { batchesOf } from '../../broker-image/src/protocol/records/record-batch.js';
 import { buildRecordBatch, recordsOf } from '../../broker-image/src/protocol/records/records.js';
 import type { RawClient } from './raw-client.js';
-import { FETCH_VERSION, PRODUCE_VERSION } from './raw-requests.js';
+import { PRODUCE_VERSION, fetchPartitionOnce } from './raw-requests.js';
 
 /**
  * The requests a transactional producer and a transaction coordinator send, built from the
@@ -123,19 +122,7 @@ export async function fetchIsolated(
   offset: number,
   isolationLevel: number,
 ): Promise<IsolatedFetch> {
-  const response = await client.request(Fetch, FETCH_VERSION, {
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 64 * 1024 * 1024,
-    isolationLevel,
-    sessionId: 0,
-    topics: [
-      { topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 64 * 1024 * 1024 }] },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
-  const result = response.responses[0]!.partitions[0]!;
+  const result = await fetchPartitionOnce(client, topic, partition, offset, isolationLevel);
   const batches = [...batchesOf(result.records ?? Buffer.alloc(0))];
   return {
     errorCode: result.errorCode,
