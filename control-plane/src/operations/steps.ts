@@ -230,13 +230,28 @@ export const STEPS: Record<string, Step> = {
     );
   },
 
+  /**
+   * Stops the brokers a scale-in removes, then waits until the brokers that stay no longer list
+   * them: a broker that had to be killed (a shutdown past its deadline) stays registered until its
+   * metadata lease expires, and clients would be handed its address until then.
+   */
   async 'stop-removed-brokers'(context) {
     const wanted = new Set(targetBrokerIds(context));
-    for (const node of await context.repository.nodes(context.cluster.id, 'broker')) {
-      if (wanted.has(node.nodeIndex)) continue;
+    const brokers = await context.repository.nodes(context.cluster.id, 'broker');
+    const removed = brokers.filter((b) => !wanted.has(b.nodeIndex));
+    for (const node of removed) {
       await context.provider.stopNode(context.cluster, node, 'graceful');
       await context.repository.updateNode(node.id, { state: 'STOPPED' });
     }
+    const admin = adminOf(brokers.filter((b) => wanted.has(b.nodeIndex)));
+    await waitFor(
+      async () => {
+        const listed = new Set((await admin.describe().catch(() => null))?.brokers.map((b) => b.id) ?? []);
+        return listed.size > 0 && removed.every((b) => !listed.has(b.nodeIndex));
+      },
+      NODE_START_TIMEOUT_MS,
+      `brokers ${removed.map((b) => b.nodeIndex).join(', ')} to leave the cluster's metadata`,
+    );
   },
 
   async 'release-removed-brokers'(context) {
