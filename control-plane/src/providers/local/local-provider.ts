@@ -205,13 +205,16 @@ export class LocalProvider implements NodeProvider {
     if (!pid) return;
     process.kill(pid, mode === 'graceful' ? 'SIGTERM' : 'SIGKILL');
     const deadline = Date.now() + (mode === 'graceful' ? 60_000 : 10_000);
+    let killed = mode === 'kill';
     while (this.runningPid(dir)) {
-      if (Date.now() > deadline) {
+      if (Date.now() > deadline && !killed) {
+        this.options.logger.warn({ dir, pid }, 'a node did not stop in time; killing it');
         process.kill(pid, 'SIGKILL');
+        killed = true;
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    this.options.logger.info({ dir, pid, mode }, 'stopped a node process');
+    this.options.logger.info({ dir, pid, mode, killed }, 'stopped a node process');
   }
 
   async isRunning(cluster: Cluster, node: ClusterNode): Promise<boolean> {
